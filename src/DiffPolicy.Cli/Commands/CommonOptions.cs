@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace DiffPolicy.Cli.Commands;
+
+/// <summary>Options shared by several verbs, defined once so they read the same everywhere.</summary>
+internal static class CommonOptions
+{
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "Torch device: auto (CUDA when available, else CPU), cpu, cuda or cuda:N.",
+        DefaultValueFactory = _ => "auto",
+    };
+}
