@@ -1,0 +1,85 @@
+namespace DiffPolicy.Data.Tests;
+
+/// <summary>
+/// DiffusionPolicy's padded windows, restated independently: a window starting at offset s of an
+/// episode of length L holds rows clamp(s + t, 0, L − 1), for s from −pad_before to
+/// L − horizon + pad_after.
+/// </summary>
+public class SequenceSamplerTests
+{
+    static ReplayBuffer Buffer(params int[] lengths)
+    {
+        int steps = lengths.Sum();
+        var ends = new long[lengths.Length];
+        long end = 0;
+        for (int e = 0; e < lengths.Length; e++) ends[e] = end += lengths[e];
+        var state = new float[steps * 2];
+        for (int i = 0; i < steps; i++) (state[2 * i], state[2 * i + 1]) = (i, -i);
+        return new ReplayBuffer(new Dictionary<string, NpyArray>
+        {
+            ["state"] = new(state, steps, 2),
+            ["episode_ends"] = new(ends, lengths.Length),
+        });
+    }
+
+    [Theory]
+    [InlineData(16, 1, 7)]   // PushT: horizon 16, pad_before = n_obs_steps − 1, pad_after = n_action_steps − 1
+    [InlineData(4, 0, 0)]
+    [InlineData(4, 3, 3)]
+    public void Windows_are_clamped_index_views_of_each_episode(int horizon, int padBefore, int padAfter)
+    {
+        int[] lengths = [3, 20, 9];
+        var buffer = Buffer(lengths);
+        var sampler = new SequenceSampler(buffer, horizon, padBefore, padAfter);
+        float[] column = buffer.Column("state", out int width);
+        Assert.Equal(2, width);
+
+        var window = new float[horizon * width];
+        int index = 0;
+        int start = 0;
+        foreach (int length in lengths)
+        {
+            for (int s = -padBefore; s <= length - horizon + padAfter; s++, index++)
+            {
+                sampler.Fill(index, column, width, window);
+                for (int t = 0; t < horizon; t++)
+                {
+                    int row = start + Math.Clamp(s + t, 0, length - 1);
+                    Assert.Equal(row, window[2 * t]);
+                    Assert.Equal(-row, window[2 * t + 1]);
+                }
+            }
+            start += length;
+        }
+        Assert.Equal(index, sampler.Count);
+    }
+
+    [Fact]
+    public void Episode_subset_selects_only_those_episodes()
+    {
+        var buffer = Buffer(5, 6, 7);
+        var all = new SequenceSampler(buffer, 4, 1, 3);
+        var middle = new SequenceSampler(buffer, 4, 1, 3, new HashSet<int> { 1 });
+        Assert.Equal(6 - 4 + 3 + 1 + 1, middle.Count);
+        Assert.Equal((5 + 6 + 7) + 3 * (3 + 1 + 1 - 4), all.Count);
+    }
+
+    [Fact]
+    public void Inconsistent_datasets_are_refused()
+    {
+        Assert.Throws<InvalidDataException>(() => new ReplayBuffer(new Dictionary<string, NpyArray>
+        {
+            ["state"] = new(new float[10], 5, 2),
+        }));
+        Assert.Throws<InvalidDataException>(() => new ReplayBuffer(new Dictionary<string, NpyArray>
+        {
+            ["state"] = new(new float[10], 5, 2),
+            ["episode_ends"] = new(new long[] { 2, 4 }, 2),
+        }));
+        Assert.Throws<InvalidDataException>(() => new ReplayBuffer(new Dictionary<string, NpyArray>
+        {
+            ["state"] = new(new float[10], 5, 2),
+            ["episode_ends"] = new(new long[] { 3, 3, 5 }, 3),
+        }));
+    }
+}
