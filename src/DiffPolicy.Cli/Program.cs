@@ -7,5 +7,6 @@ var root = new RootCommand(
 {
     InfoCommand.Create(),
     PushtCommand.Create(),
+    BenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -24,7 +24,7 @@ public class InvariantTests(ITestOutputHelper output)
             {
                 for (var i = 0; i < PushTEnv.SubstepsPerStep; i++)
                 {
-                    world.AgentVelocity += (100.0 * (action - world.AgentPosition) - 20.0 * world.AgentVelocity) * PushTEnv.SubstepDt;
+                    PushTEnv.DriveAgent(world, action);
                     var before = world.Block;
                     world.Step(PushTEnv.SubstepDt);
                     if (!hadContact && (world.Block.Position != before.Position || world.Block.Angle != before.Angle))

@@ -53,6 +53,23 @@ internal sealed class PushTWorld
         Block.SetAngle(blockAngle);
     }
 
+    PushTWorld(PushTWorld other)
+    {
+        arbiters = (Arbiter[])other.arbiters.Clone();
+        active = (int[])other.active.Clone();
+        activeCount = other.activeCount;
+        stamp = other.stamp;
+        currentDt = other.currentDt;
+        bar = other.bar;
+        stem = other.stem;
+        AgentPosition = other.AgentPosition;
+        AgentVelocity = other.AgentVelocity;
+        Block = other.Block;
+    }
+
+    /// <summary>An independent copy, contact history included: stepping both gives identical results.</summary>
+    public PushTWorld Clone() => new(this);
+
     /// <summary>Contact points in the last substep's solver (agent–block and block–wall).</summary>
     public int ActiveContacts
     {

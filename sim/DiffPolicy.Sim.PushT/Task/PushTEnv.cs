@@ -44,6 +44,17 @@ public sealed class PushTEnv
         world.Step(SubstepDt);
     }
 
+    PushTEnv(PushTWorld world) => this.world = world;
+
+    /// <summary>
+    /// A what-if copy for planning: the block where it is now (at rest, no contact history) and the agent at rest
+    /// at <paramref name="agentPosition"/>, without a reset substep.
+    /// </summary>
+    internal PushTEnv Fork(Vec2 agentPosition) => new(new PushTWorld(agentPosition, world.Block.Position, world.Block.Angle));
+
+    /// <summary>An independent copy of the whole simulation state.</summary>
+    public PushTEnv Clone() => new(world.Clone());
+
     static PushTWorld Place(PushTState state)
     {
         var values = state.ToArray();
@@ -82,8 +93,7 @@ public sealed class PushTEnv
         var touched = false;
         for (var i = 0; i < SubstepsPerStep; i++)
         {
-            var acceleration = Kp * (action - world.AgentPosition) + Kv * (Vec2.Zero - world.AgentVelocity);
-            world.AgentVelocity += acceleration * SubstepDt;
+            DriveAgent(world, action);
             world.Step(SubstepDt);
             contacts += world.ActiveContacts;
             touched |= world.AgentTouchesBlock;
@@ -95,6 +105,13 @@ public sealed class PushTEnv
             coverage > SuccessThreshold,
             (contacts + SubstepsPerStep - 1) / SubstepsPerStep,
             touched);
+    }
+
+    /// <summary>The PD controller's velocity update for one substep towards <paramref name="target"/>.</summary>
+    internal static void DriveAgent(PushTWorld world, Vec2 target)
+    {
+        var acceleration = Kp * (target - world.AgentPosition) + Kv * (Vec2.Zero - world.AgentVelocity);
+        world.AgentVelocity += acceleration * SubstepDt;
     }
 
     /// <summary>The original's <c>state</c> observation: agent x, y, block x, y, angle mod 2π.</summary>
