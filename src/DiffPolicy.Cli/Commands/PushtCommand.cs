@@ -8,5 +8,6 @@ internal static class PushtCommand
     public static Command Create() => new("pusht", "The PushT simulator: replay actions, collect expert demonstrations, render episodes.")
     {
         PushtReplayCommand.Create(),
+        PushtCollectCommand.Create(),
     };
 }
