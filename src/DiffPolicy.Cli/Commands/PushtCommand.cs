@@ -9,5 +9,6 @@ internal static class PushtCommand
     {
         PushtReplayCommand.Create(),
         PushtCollectCommand.Create(),
+        PushtRenderCommand.Create(),
     };
 }
