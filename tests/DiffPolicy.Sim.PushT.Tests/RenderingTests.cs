@@ -57,13 +57,14 @@ public class RenderingTests
     public void Image_observation_is_96_by_96_rgb()
     {
         var env = new PushTEnv(new PushTState(100, 400, 350, 120, 0.0));
-        var image = SceneRenderer.Observation(env, new Vec2(256, 256));
+        var image = SceneRenderer.Observation(env);
         Assert.Equal(96 * 96 * 3, image.Length);
         // The agent's core at (100, 400) lands near pixel (18.75, 75): a blue-dominated pixel.
         var offset = (75 * 96 + 19) * 3;
         Assert.True(image[offset + 2] > image[offset] + 60, "agent pixel is not blue");
-        // The red cross at the target (256, 256) → pixel (48, 48).
-        offset = (48 * 96 + 48) * 3;
-        Assert.Equal([255, 0, 0], image[offset..(offset + 3)]);
+        // The goal's centre of its bar, (256, 256) + R(π/4)·(0, 15), lands on LightGreen (144, 238, 144).
+        var goal = PushTEnv.Goal.Apply(new Vec2(0, 15));
+        offset = ((int)(goal.Y / 512 * 96) * 96 + (int)(goal.X / 512 * 96)) * 3;
+        Assert.Equal([144, 238, 144], image[offset..(offset + 3)]);
     }
 }

@@ -36,10 +36,10 @@ public static class SceneRenderer
     }
 
     /// <summary>
-    /// The policy's image observation like the original's: the scene drawn at 512×512, resized bilinearly to
-    /// 96×96, then the target drawn as an 8-pixel red cross. Returns 96·96·3 RGB bytes, row-major.
+    /// The policy's image observation like the original's PushTImageEnv: the scene drawn at 512×512 and resized
+    /// bilinearly to 96×96, without the target marker. Returns 96·96·3 RGB bytes, row-major.
     /// </summary>
-    public static byte[] Observation(PushTEnv env, Vec2? action)
+    public static byte[] Observation(PushTEnv env)
     {
         ArgumentNullException.ThrowIfNull(env);
         using var full = new SKBitmap(new SKImageInfo(512, 512, SKColorType.Rgba8888, SKAlphaType.Premul));
@@ -49,15 +49,6 @@ public static class SceneRenderer
         }
         using var small = full.Resize(new SKImageInfo(96, 96, SKColorType.Rgba8888, SKAlphaType.Premul), new SKSamplingOptions(SKFilterMode.Linear))
             ?? throw new InvalidOperationException("resizing the frame failed");
-        if (action is { } target)
-        {
-            using var canvas = new SKCanvas(small);
-            var x = (int)(target.X / 512 * 96);
-            var y = (int)(target.Y / 512 * 96);
-            using var paint = new SKPaint { Color = ActionMarker, StrokeWidth = 1, IsAntialias = false, Style = SKPaintStyle.Stroke };
-            canvas.DrawLine(x - 4, y + 0.5f, x + 4, y + 0.5f, paint);
-            canvas.DrawLine(x + 0.5f, y - 4, x + 0.5f, y + 4, paint);
-        }
         var rgba = small.Bytes;
         var rgb = new byte[96 * 96 * 3];
         for (var i = 0; i < 96 * 96; i++)

@@ -12,7 +12,8 @@ public sealed record ReplayScenario(long? Seed, PushTState? InitialState, IReadO
 /// </summary>
 public sealed record ReplayResult(PushTState InitialState, IReadOnlyList<PushTState> States, IReadOnlyList<double> Coverage)
 {
-    public static ReplayResult Run(ReplayScenario scenario)
+    /// <summary>Replays a scenario; <paramref name="observe"/> sees the environment before each action and after the last.</summary>
+    public static ReplayResult Run(ReplayScenario scenario, Action<PushTEnv, Vec2?>? observe = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var initial = scenario.InitialState
@@ -20,11 +21,15 @@ public sealed record ReplayResult(PushTState InitialState, IReadOnlyList<PushTSt
         var env = new PushTEnv(initial);
         var states = new List<PushTState>(scenario.Actions.Count + 1) { env.State };
         var coverage = new List<double>(scenario.Actions.Count + 1) { env.Coverage };
+        Vec2? last = null;
         foreach (var action in scenario.Actions)
         {
+            observe?.Invoke(env, last);
             coverage.Add(env.Step(action).Coverage);
             states.Add(env.State);
+            last = action;
         }
+        observe?.Invoke(env, last);
         return new ReplayResult(initial, states, coverage);
     }
 }

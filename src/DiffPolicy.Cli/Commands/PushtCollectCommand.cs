@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using DiffPolicy.Sim.PushT.Expert;
+using DiffPolicy.Sim.PushT.Rendering;
 using DiffPolicy.Sim.PushT.Task;
 using Spectre.Console;
 
@@ -16,12 +17,18 @@ internal static class PushtCollectCommand
         var seedStart = new Option<long>("--seed-start") { Description = "Seed of the first episode (then +1 per episode).", DefaultValueFactory = _ => 0 };
         var output = new Option<FileInfo>("--out") { Description = "The .npz to write (successful episodes only).", Required = true };
         var maxSteps = new Option<int>("--max-steps") { Description = "Control steps per episode at most.", DefaultValueFactory = _ => 300 };
+        var images = new Option<bool>("--images") { Description = "Also store each step's 96×96 RGB image observation as \"img\" (uint8)." };
+        var video = new Option<DirectoryInfo?>("--video") { Description = "Write the first episodes as animated GIFs (episode_<seed>.gif) into this folder." };
+        var videoEpisodes = new Option<int>("--video-episodes") { Description = "How many episodes --video writes.", DefaultValueFactory = _ => 3 };
         var command = new Command("collect", "Run the scripted expert from seeded resets and save its successful episodes as demonstrations (.npz: state, keypoint, action, episode_ends).")
         {
             episodes,
             seedStart,
             output,
             maxSteps,
+            images,
+            video,
+            videoEpisodes,
         };
         command.SetAction(parse =>
         {
@@ -33,6 +40,9 @@ internal static class PushtCollectCommand
                 Console.Error.WriteLine("pusht collect: --episodes and --max-steps must be at least 1 and the seeds within [0, 2^32)");
                 return 2;
             }
+            var withImages = parse.GetValue(images);
+            var videoFolder = parse.GetValue(video);
+            var videoCount = parse.GetValue(videoEpisodes);
             var dataset = new DemonstrationSet();
             var results = new List<Episode>(count);
             var watch = Stopwatch.StartNew();
@@ -44,18 +54,33 @@ internal static class PushtCollectCommand
                     for (var i = 0; i < count; i++)
                     {
                         var expert = new PushExpert();
-                        var episode = Episode.Run(first + i, expert.Act, limit);
+                        var frames = withImages ? new List<byte[]>() : null;
+                        var clip = videoFolder is not null && i < videoCount ? new EpisodeVideo() : null;
+                        var episode = Episode.Run(
+                            first + i,
+                            env =>
+                            {
+                                frames?.Add(SceneRenderer.Observation(env));
+                                return expert.Act(env);
+                            },
+                            limit,
+                            clip is null ? null : clip.Add);
                         results.Add(episode);
                         if (episode.Success)
                         {
-                            dataset.Add(episode);
+                            dataset.Add(episode, frames);
                         }
+                        clip?.Save(Path.Combine(videoFolder!.FullName, $"episode_{episode.Seed}.gif"));
                         var successes = results.Count(r => r.Success);
                         task.Description = $"expert episodes (success {successes}/{results.Count})";
                         task.Increment(1);
                     }
                 });
             watch.Stop();
+            if (videoFolder is not null && videoCount > 0)
+            {
+                AnsiConsole.MarkupLine($"videos of the first {Math.Min(videoCount, count)} episodes in [bold]{Markup.Escape(videoFolder.FullName)}[/]");
+            }
             if (dataset.Episodes > 0)
             {
                 dataset.Save(parse.GetValue(output)!.FullName);

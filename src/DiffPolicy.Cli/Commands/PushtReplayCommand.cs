@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using DiffPolicy.Sim.PushT.Rendering;
 using DiffPolicy.Sim.PushT.Replay;
 using Spectre.Console;
 
@@ -20,15 +21,21 @@ internal static class PushtReplayCommand
         {
             Description = "Where to write the scenarios with \"initial_state\", \"states\" and \"coverage\" filled in (default: standard output).",
         };
+        var video = new Option<DirectoryInfo?>("--video")
+        {
+            Description = "Also write each scenario as an animated GIF (scenario_<index>.gif) into this folder.",
+        };
         var command = new Command("replay", "Replay action sequences on the simulator and write the trajectories (the format of reference_trajectories.json).")
         {
             input,
             output,
+            video,
         };
         command.SetAction(parse =>
         {
             var inputFile = parse.GetValue(input)!;
             var outputFile = parse.GetValue(output);
+            var videoFolder = parse.GetValue(video);
             try
             {
                 var scenarios = ReplayFile.Load(inputFile.FullName);
@@ -37,7 +44,9 @@ internal static class PushtReplayCommand
                 for (var i = 0; i < scenarios.Count; i++)
                 {
                     var request = ReplayFile.Parse(scenarios[i], i);
-                    var result = ReplayResult.Run(request);
+                    var clip = videoFolder is null ? null : new EpisodeVideo();
+                    var result = ReplayResult.Run(request, clip is null ? null : clip.Add);
+                    clip?.Save(Path.Combine(videoFolder!.FullName, $"scenario_{i}.gif"));
                     results.Add(ReplayFile.WithResult(scenarios[i], result));
                     table.AddRow(
                         i.ToString(CultureInfo.InvariantCulture),
