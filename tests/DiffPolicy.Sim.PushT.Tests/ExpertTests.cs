@@ -52,7 +52,7 @@ public class ExpertTests
         foreach (var seed in new long[] { 3, 4 })
         {
             var expert = new PushExpert();
-            var episode = Episode.Run(seed, expert.Act, 40);
+            var episode = Episode.Run(seed, expert.Act, 8);
             set.Add(episode);
             lengths.Add(episode.Steps.Count);
         }

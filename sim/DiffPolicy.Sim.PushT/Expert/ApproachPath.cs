@@ -10,9 +10,22 @@ internal sealed record ApproachPath(IReadOnlyList<Vec2> Points, double Length)
 {
     public static ApproachPath? Plan(Vec2 from, Vec2 to, TeeObstacle tee, Vec2[] ring, double clearance)
     {
+        if (PlanFrom(from, to, tee, ring, clearance) is { } path)
+        {
+            return path;
+        }
+        // Boxed in (in the pocket between bar and stem, or overlapping the T): back out first.
+        var retreat = from + tee.AwayDirection(from, clearance + 10) * (clearance + 10 - tee.Distance(from));
+        return PlanFrom(retreat, to, tee, ring, clearance) is { } rest
+            ? new ApproachPath([from, .. rest.Points], (retreat - from).Length + rest.Length)
+            : null;
+    }
+
+    static ApproachPath? PlanFrom(Vec2 from, Vec2 to, TeeObstacle tee, Vec2[] ring, double clearance)
+    {
         // Leaving a contact is allowed: the first leg only has to keep the clearance the agent already has.
         var firstLegClearance = Math.Min(clearance, tee.Distance(from) - 0.5);
-        if (tee.Clearance(from, to) >= firstLegClearance && tee.Clearance(from, to) >= Math.Min(clearance, tee.Distance(to) - 0.5))
+        if (tee.Clearance(from, to) >= firstLegClearance)
         {
             return new ApproachPath([from, to], (to - from).Length);
         }

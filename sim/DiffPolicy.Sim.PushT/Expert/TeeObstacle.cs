@@ -20,6 +20,38 @@ internal sealed class TeeObstacle
     /// <summary>Distance from a point to the T (0 inside).</summary>
     public double Distance(Vec2 p) => Math.Min(PointToQuad(p, bar), PointToQuad(p, stem));
 
+    /// <summary>
+    /// The way out for a point close to the T: away from the nearest point of each nearby rectangle (so out of
+    /// the pocket between bar and stem), or away from the T's middle when the point is inside it.
+    /// </summary>
+    public Vec2 AwayDirection(Vec2 p, double within)
+    {
+        var sum = Vec2.Zero;
+        foreach (var quad in new[] { bar, stem })
+        {
+            if (Inside(p, quad))
+            {
+                continue;
+            }
+            var closest = ClosestOnBoundary(p, quad);
+            var delta = p - closest;
+            if (delta.Length < within)
+            {
+                sum += delta.Normalized;
+            }
+        }
+        if (sum.LengthSquared < 1e-6)
+        {
+            var middle = Vec2.Zero;
+            foreach (var v in bar.Concat(stem))
+            {
+                middle += v * (1.0 / 8);
+            }
+            sum = p - middle;
+        }
+        return sum.Normalized;
+    }
+
     /// <summary>Smallest distance between the segment a–b and the T (0 if it crosses the T).</summary>
     public double Clearance(Vec2 a, Vec2 b) => Math.Min(SegmentToQuad(a, b, bar), SegmentToQuad(a, b, stem));
 
@@ -53,6 +85,24 @@ internal sealed class TeeObstacle
         for (var i = 0; i < 4; i++)
         {
             best = Math.Min(best, PointToSegment(p, quad[i], quad[(i + 1) & 3]));
+        }
+        return best;
+    }
+
+    static Vec2 ClosestOnBoundary(Vec2 p, Vec2[] quad)
+    {
+        var best = quad[0];
+        var bestDistance = double.PositiveInfinity;
+        for (var i = 0; i < 4; i++)
+        {
+            var a = quad[i];
+            var d = quad[(i + 1) & 3] - a;
+            var c = a + d * Math.Clamp(d.Dot(p - a) / d.LengthSquared, 0.0, 1.0);
+            if ((c - p).Length < bestDistance)
+            {
+                bestDistance = (c - p).Length;
+                best = c;
+            }
         }
         return best;
     }
@@ -99,7 +149,7 @@ internal sealed class TeeObstacle
         return positive == 0 || negative == 0;
     }
 
-    internal static double PointToSegment(Vec2 p, Vec2 a, Vec2 b)
+    static double PointToSegment(Vec2 p, Vec2 a, Vec2 b)
     {
         var d = b - a;
         var t = Math.Clamp(d.Dot(p - a) / d.LengthSquared, 0.0, 1.0);
