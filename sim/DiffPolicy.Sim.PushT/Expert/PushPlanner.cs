@@ -79,7 +79,7 @@ internal sealed class PushPlanner
                         var plan = new Vec2[k + SettleSteps];
                         targets[..k].CopyTo(plan);
                         plan.AsSpan(k).Fill(targets[k - 1]);
-                        best = new Push(new ApproachPath([.. approach.Points, start], approach.Length + StagingOffset), start, plan, predicted);
+                        best = new Push(new ApproachPath([.. approach.Points, start], approach.Length + StagingOffset), start, plan);
                     }
                 }
             }

@@ -84,22 +84,6 @@ internal sealed class PushTWorld
         }
     }
 
-    /// <summary>True when the last substep had an agent–block contact.</summary>
-    public bool AgentTouchesBlock
-    {
-        get
-        {
-            for (var i = 0; i < activeCount; i++)
-            {
-                if (active[i] is AgentBar or AgentStem)
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-    }
-
     public void Step(double dt)
     {
         stamp++;

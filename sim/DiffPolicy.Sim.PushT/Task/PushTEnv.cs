@@ -21,24 +21,16 @@ public sealed class PushTEnv
 
     PushTWorld world;
 
+    /// <summary>A reset from the original's seeded draw (<see cref="PushTState.Sample"/>).</summary>
     public PushTEnv(long seed) : this(PushTState.Sample(seed))
     {
     }
 
-    public PushTEnv(PushTState state)
-    {
-        world = Place(state);
-        world.Step(SubstepDt);
-    }
-
-    /// <summary>Resets to the original's seeded draw.</summary>
-    public void Reset(long seed) => Reset(PushTState.Sample(seed));
-
     /// <summary>
-    /// Resets to a state like the original's legacy <c>_set_state</c>: agent placed, block origin placed at
-    /// angle 0, then rotated to the angle about its centre of gravity (so the origin moves), then one substep.
+    /// A reset to a state like the original's legacy <c>_set_state</c>: agent placed, block origin placed at
+    /// angle 0, then turned to the angle about its centre of gravity (so the origin moves), then one substep.
     /// </summary>
-    public void Reset(PushTState state)
+    public PushTEnv(PushTState state)
     {
         world = Place(state);
         world.Step(SubstepDt);
@@ -75,8 +67,6 @@ public sealed class PushTEnv
         }
     }
 
-    public Vec2 AgentVelocity => world.AgentVelocity;
-
     /// <summary>The block's body transform (local T coordinates → world).</summary>
     public Pose BlockPose => world.Block.Pose;
 
@@ -90,21 +80,18 @@ public sealed class PushTEnv
             throw new ArgumentException($"action must be finite, got ({action.X}, {action.Y})", nameof(action));
         }
         var contacts = 0;
-        var touched = false;
         for (var i = 0; i < SubstepsPerStep; i++)
         {
             DriveAgent(world, action);
             world.Step(SubstepDt);
             contacts += world.ActiveContacts;
-            touched |= world.AgentTouchesBlock;
         }
         var coverage = Coverage;
         return new StepResult(
             coverage,
             Math.Clamp(coverage / SuccessThreshold, 0.0, 1.0),
             coverage > SuccessThreshold,
-            (contacts + SubstepsPerStep - 1) / SubstepsPerStep,
-            touched);
+            (contacts + SubstepsPerStep - 1) / SubstepsPerStep);
     }
 
     /// <summary>The PD controller's velocity update for one substep towards <paramref name="target"/>.</summary>
