@@ -4,7 +4,8 @@ namespace DiffPolicy.Sim.PushT.Expert;
 
 /// <summary>
 /// A collision-free way for the agent to reach a point next to the T: straight if the line is clear, otherwise
-/// along a ring of waypoints around the T's convex hull, whichever way round is shorter.
+/// along a ring of waypoints around the T's convex hull, whichever way round is shorter. The ring is held inside
+/// the action space, so near a wall the way round that would leave it is closed.
 /// </summary>
 internal sealed record ApproachPath(IReadOnlyList<Vec2> Points, double Length)
 {
@@ -37,10 +38,12 @@ internal sealed record ApproachPath(IReadOnlyList<Vec2> Points, double Length)
             exits[i] = tee.Clearance(from, ring[i]) >= firstLegClearance ? (ring[i] - from).Length : double.PositiveInfinity;
             entries[i] = tee.Clearance(ring[i], to) >= clearance ? (to - ring[i]).Length : double.PositiveInfinity;
         }
+        // Ring edges are clear of the T unless the ring was pulled in by the world's edge.
         var perimeter = new double[n];
         for (var i = 0; i < n; i++)
         {
-            perimeter[i] = (ring[(i + 1) % n] - ring[i]).Length;
+            var next = ring[(i + 1) % n];
+            perimeter[i] = tee.Clearance(ring[i], next) >= clearance ? (next - ring[i]).Length : double.PositiveInfinity;
         }
         var best = double.PositiveInfinity;
         (int Exit, int Entry, int Direction) choice = default;

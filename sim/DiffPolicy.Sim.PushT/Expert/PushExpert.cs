@@ -13,6 +13,7 @@ public sealed class PushExpert
     const double Lookahead = 30.0;
     const double ArrivalTolerance = 3.0;
     const double DisturbanceTolerance = 0.5;
+    const int ApproachStepLimit = 60;
 
     Push? push;
     int nextTarget = -1;
@@ -28,7 +29,7 @@ public sealed class PushExpert
         {
             push = null;
         }
-        if (push is null || (nextTarget >= push.Targets.Count) || approachSteps > 60)
+        if (push is null || nextTarget >= push.Targets.Count || approachSteps > ApproachStepLimit)
         {
             push = PushPlanner.Plan(env);
             nextTarget = -1;
@@ -44,7 +45,7 @@ public sealed class PushExpert
             if ((agent - push.Start).Length > ArrivalTolerance)
             {
                 approachSteps++;
-                return push.Approach.Pursue(agent, Lookahead);
+                return PushTEnv.ClampToWorld(push.Approach.Pursue(agent, Lookahead));
             }
             nextTarget = 0;
         }

@@ -28,7 +28,7 @@ internal sealed class PushPlanner
         var pose = env.BlockPose;
         var error = GoalError.Of(pose);
         var tee = new TeeObstacle(pose);
-        var ring = tee.Ring(RingRadius);
+        var ring = tee.Ring(RingRadius).Select(PushTEnv.ClampToWorld).ToArray();
         var agent = env.State.Agent;
         var speed = Math.Clamp(0.3 * error, 2.0, 14.0);
         var pricePerStep = 0.004 * error;
@@ -42,7 +42,7 @@ internal sealed class PushPlanner
             var normal = pose.ApplyToVector(site.Normal);
             var start = point + normal * (PushTWorld.AgentRadius + Gap);
             var staging = start + normal * StagingOffset;
-            if (!InWorld(staging) || tee.Distance(start) < PushTWorld.AgentRadius + Gap - 0.5 || tee.Distance(staging) < Clearance)
+            if (!InWorld(staging) || !InWorld(start) || tee.Distance(start) < PushTWorld.AgentRadius + Gap - 0.5 || tee.Distance(staging) < Clearance)
             {
                 continue;
             }
@@ -59,7 +59,7 @@ internal sealed class PushPlanner
                 var cut = 0;
                 for (var k = 1; k <= MaxPushSteps; k++)
                 {
-                    targets[k - 1] = Clamp(start + direction * (speed * k));
+                    targets[k - 1] = PushTEnv.ClampToWorld(start + direction * (speed * k));
                     trial.Step(targets[k - 1]);
                     if (k != CutAfter[cut])
                     {
@@ -88,6 +88,4 @@ internal sealed class PushPlanner
     }
 
     static bool InWorld(Vec2 p) => p.X is >= 0 and <= PushTEnv.WorldSize && p.Y is >= 0 and <= PushTEnv.WorldSize;
-
-    static Vec2 Clamp(Vec2 p) => new(Math.Clamp(p.X, 0, PushTEnv.WorldSize), Math.Clamp(p.Y, 0, PushTEnv.WorldSize));
 }

@@ -94,6 +94,9 @@ public sealed class PushTEnv
             (contacts + SubstepsPerStep - 1) / SubstepsPerStep);
     }
 
+    /// <summary>The nearest point of the action space [0, 512]².</summary>
+    public static Vec2 ClampToWorld(Vec2 p) => new(Math.Clamp(p.X, 0, WorldSize), Math.Clamp(p.Y, 0, WorldSize));
+
     /// <summary>The PD controller's velocity update for one substep towards <paramref name="target"/>.</summary>
     internal static void DriveAgent(PushTWorld world, Vec2 target)
     {
