@@ -5,7 +5,7 @@ namespace DiffPolicy.Sim.PushT.Rendering;
 /// colour maps to its nearest palette entry), LZW-compressed frames, a fixed frame delay and endless looping.
 /// Suited to flat-shaded scenes such as PushT, which use a dozen colours.
 /// </summary>
-public sealed class GifWriter
+internal sealed class GifWriter
 {
     readonly int width;
     readonly int height;

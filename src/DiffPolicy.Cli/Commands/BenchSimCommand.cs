@@ -49,6 +49,8 @@ internal static class BenchSimCommand
             table.AddRow("substeps per run", best.Substeps.ToString("N0", CultureInfo.InvariantCulture));
             table.AddRow("substeps/s (best)", best.SubstepsPerSecond.ToString("N0", CultureInfo.InvariantCulture));
             table.AddRow("substeps/s (median)", median.ToString("N0", CultureInfo.InvariantCulture));
+            table.AddRow("substeps per CPU second (best run)", best.SubstepsPerCpuSecond.ToString("N0", CultureInfo.InvariantCulture));
+            table.AddRow("load average (1 min)", LoadAverage());
             table.AddRow("substeps with contacts", best.ContactFraction.ToString("P0", CultureInfo.InvariantCulture));
             table.AddRow("processors", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture));
             AnsiConsole.Write(table);
@@ -60,6 +62,8 @@ internal static class BenchSimCommand
                     substeps_per_run = best.Substeps,
                     substeps_per_second_best = best.SubstepsPerSecond,
                     substeps_per_second_median = median,
+                    substeps_per_cpu_second_best_run = best.SubstepsPerCpuSecond,
+                    load_average = LoadAverage(),
                     contact_fraction = best.ContactFraction,
                     runs = runs.Select(r => r.SubstepsPerSecond).ToArray(),
                     processors = Environment.ProcessorCount,
@@ -70,4 +74,8 @@ internal static class BenchSimCommand
         });
         return command;
     }
+
+    /// <summary>The 1-minute load average (Linux), to judge how contended the numbers were.</summary>
+    static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 }
