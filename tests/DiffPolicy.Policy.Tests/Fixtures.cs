@@ -14,7 +14,7 @@ internal static class Fixtures
         return path;
     }
 
-    static string RepoRoot()
+    public static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "DiffPolicy.Control.sln"))) return dir.FullName;

@@ -1,5 +1,6 @@
 using DiffPolicy.Policy.Network;
 using DiffPolicy.Policy.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DiffPolicy.Policy.Checkpoints;

@@ -13,9 +13,16 @@ public sealed class Conv1dBlock : nn.Module<Tensor, Tensor>
 
     public Conv1dBlock(int inChannels, int outChannels, int kernelSize, int nGroups) : base(nameof(Conv1dBlock))
     {
+        var norm = nn.GroupNorm(nGroups, outChannels);
+        // TorchSharp 0.107 leaves GroupNorm's affine parameters uninitialised; PyTorch starts them at 1 and 0.
+        using (no_grad())
+        {
+            norm.weight!.fill_(1);
+            norm.bias!.zero_();
+        }
         block = nn.Sequential(
             nn.Conv1d(inChannels, outChannels, kernelSize, padding: kernelSize / 2),
-            nn.GroupNorm(nGroups, outChannels),
+            norm,
             nn.Mish());
         RegisterComponents();
     }
