@@ -6,5 +6,6 @@ var root = new RootCommand(
     "DDPM sampler, served to robots over ZeroMQ, with a PushT simulator for evaluation.")
 {
     InfoCommand.Create(),
+    TrainCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
