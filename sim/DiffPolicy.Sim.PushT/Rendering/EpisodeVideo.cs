@@ -1,0 +1,27 @@
+using DiffPolicy.Sim.PushT.Physics;
+using DiffPolicy.Sim.PushT.Task;
+
+namespace DiffPolicy.Sim.PushT.Rendering;
+
+/// <summary>An episode as an animated GIF at 10 frames per second (the control rate), one frame per observation.</summary>
+public sealed class EpisodeVideo(int size = 256)
+{
+    readonly GifWriter gif = new(size, size, delayCentiseconds: 10);
+
+    public int Frames => gif.Frames;
+
+    /// <summary>Adds the scene as it is now, with the last commanded target when there is one.</summary>
+    public void Add(PushTEnv env, Vec2? action)
+    {
+        using var frame = SceneRenderer.Render(env, action, size);
+        gif.Add(frame.GetPixelSpan());
+    }
+
+    public void Save(string path)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        using var file = File.Create(full);
+        gif.Save(file);
+    }
+}
