@@ -129,8 +129,9 @@ public sealed class PolicyServer : IDisposable
                 case var _ when session is null:
                     throw new ProtocolException(ErrorCodes.NoSession, "this connection has no session: send hello", (message as Observation)?.Seq);
                 case Reset:
+                    // The next observation starts a new history, which resets the policy; replies in flight are stale.
                     session.History.Clear();
-                    ResetPolicy(session);
+                    session.Epoch++;
                     break;
                 case Observation observation:
                     Observe(session, observation);
