@@ -239,6 +239,9 @@ def main():
     except ProtocolFailure as failure:
         print(f"protocol error: {failure}", file=sys.stderr)
         return 1
+    except TimeoutError as failure:
+        print(f"handshake failed: {failure}", file=sys.stderr)
+        return 2
     if stats is not None:
         if args.json:
             print(json.dumps(stats))

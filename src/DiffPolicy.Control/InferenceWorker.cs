@@ -44,10 +44,9 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
             {
                 return;
             }
-#pragma warning disable CA1031 // A failing policy must not take the server down: the robot gets policy_failed.
             catch (Exception ex)
-#pragma warning restore CA1031
             {
+                // A failing policy must not take the server down: the robot gets policy_failed and the session stays.
                 var seq = work.Request?.Observation.Seq;
                 var error = new ProtocolError(ErrorCodes.PolicyFailed, $"{ex.GetType().Name}: {ex.Message}", seq);
                 replies.Enqueue(new InferenceReply(work.Session, work.Request?.Epoch ?? work.Session.Epoch, MessageCodec.Encode(error), IsChunk: false));

@@ -146,9 +146,9 @@ public sealed class PolicyServer : IDisposable
 
     void Open(string key, byte[] identity, Hello hello, RobotSession? current)
     {
-        if (hello.Protocol != ProtocolLimits.Version)
+        if (hello.Protocol != MessageCodec.ProtocolVersion)
         {
-            throw new ProtocolException(ErrorCodes.BadVersion, $"protocol {hello.Protocol} is not supported; this server speaks {ProtocolLimits.Version}");
+            throw new ProtocolException(ErrorCodes.BadVersion, $"protocol {hello.Protocol} is not supported; this server speaks {MessageCodec.ProtocolVersion}");
         }
         if (current is not null)
         {
@@ -168,7 +168,7 @@ public sealed class PolicyServer : IDisposable
         byName.Add(hello.Robot, session);
         Volatile.Write(ref robots, byIdentity.Count);
         Send(identity, new Welcome(
-            ProtocolLimits.Version, hello.Robot, options.ServerName, metadata, options.RobotTimeout.TotalSeconds, options.Limits.MaxFrameBytes));
+            MessageCodec.ProtocolVersion, hello.Robot, options.ServerName, metadata, options.RobotTimeout.TotalSeconds, options.Limits.MaxFrameBytes));
     }
 
     void Observe(RobotSession session, Observation observation)

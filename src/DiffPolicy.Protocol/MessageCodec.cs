@@ -10,7 +10,10 @@ namespace DiffPolicy.Protocol;
 /// </summary>
 public static class MessageCodec
 {
-    /// <summary>The longest robot name, and the characters allowed in one.</summary>
+    /// <summary>The protocol version this codec speaks, sent in <c>hello</c> and <c>welcome</c>.</summary>
+    public const int ProtocolVersion = 1;
+
+    /// <summary>The longest robot name.</summary>
     public const int MaxRobotName = 64;
 
     public static Message Decode(ReadOnlyMemory<byte> frame) => Decode(frame, ProtocolLimits.Default);

@@ -3,8 +3,6 @@ namespace DiffPolicy.Protocol;
 /// <summary>Bounds applied to every frame read.</summary>
 public sealed record ProtocolLimits
 {
-    public const int Version = 1;
-
     public static ProtocolLimits Default { get; } = new();
 
     /// <summary>Frames above this get a <c>too_large</c> error.</summary>

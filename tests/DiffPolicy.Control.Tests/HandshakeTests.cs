@@ -10,7 +10,7 @@ public class HandshakeTests
         using var run = new ServerRun(new EchoPolicy());
         using var robot = new TestRobot(run.Endpoint, "arm-1");
         var welcome = robot.Hello();
-        Assert.Equal((ProtocolLimits.Version, "arm-1"), (welcome.Protocol, welcome.Robot));
+        Assert.Equal((MessageCodec.ProtocolVersion, "arm-1"), (welcome.Protocol, welcome.Robot));
         Assert.Equal("agent_pos", Assert.Single(welcome.Policy.ObsKeys).Name);
         Assert.Equal((2, 16, 8, 2, 10.0), (welcome.Policy.NObsSteps, welcome.Policy.Horizon, welcome.Policy.NActionSteps, welcome.Policy.ActionDim, welcome.Policy.ControlHz));
         Assert.Equal(1, run.Server.Stats.Robots);
@@ -57,7 +57,7 @@ public class HandshakeTests
         using var c = new TestRobot(run.Endpoint, "c");
         a.Hello();
         b.Hello();
-        c.Link.Send(new Hello(ProtocolLimits.Version, "c"));
+        c.Link.Send(new Hello(MessageCodec.ProtocolVersion, "c"));
         Assert.Equal(ErrorCodes.ServerFull, c.Expect<ProtocolError>().Code);
         b.Link.Send(new Bye());
         Assert.Equal("c", c.Hello().Robot);

@@ -40,7 +40,7 @@ public class HostileInputTests(ITestOutputHelper output)
         using (var evil = new DealerSocket(run.Endpoint))
         using (var stranger = new DealerSocket(run.Endpoint))
         {
-            evil.SendFrame(MessageCodec.Encode(new Hello(ProtocolLimits.Version, "evil")));
+            evil.SendFrame(MessageCodec.Encode(new Hello(MessageCodec.ProtocolVersion, "evil")));
             Assert.True(evil.TryReceiveFrameBytes(TimeSpan.FromSeconds(5), out var welcome));
             Assert.IsType<Welcome>(MessageCodec.Decode(welcome));
             HostileFrames.Any.Sample(frame =>

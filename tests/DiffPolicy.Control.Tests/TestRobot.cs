@@ -17,7 +17,7 @@ internal sealed class TestRobot(string endpoint, string name, CurveClientKeys? c
 
     public Welcome Hello()
     {
-        Assert.True(link.Send(new Hello(ProtocolLimits.Version, Name)));
+        Assert.True(link.Send(new Hello(MessageCodec.ProtocolVersion, Name)));
         return Expect<Welcome>();
     }
 

@@ -19,10 +19,7 @@ public sealed class RobotLink : IDisposable
     }
 
     /// <summary>Queues <paramref name="message"/>; false when the send queue is full (the server is gone or not reading).</summary>
-    public bool Send(Message message) => SendFrame(MessageCodec.Encode(message));
-
-    /// <summary>Queues raw bytes as one frame; for tests and tools that speak the protocol by hand.</summary>
-    public bool SendFrame(byte[] frame) => socket.TrySendFrame(TimeSpan.Zero, frame);
+    public bool Send(Message message) => socket.TrySendFrame(TimeSpan.Zero, MessageCodec.Encode(message));
 
     /// <summary>Waits up to <paramref name="timeout"/> for the next message; a frame that does not decode throws <see cref="ProtocolException"/>.</summary>
     public bool TryReceive(TimeSpan timeout, [NotNullWhen(true)] out Message? message)
