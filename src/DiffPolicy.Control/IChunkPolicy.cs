@@ -18,6 +18,9 @@ public interface IChunkPolicy
     /// </summary>
     ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken);
 
-    /// <summary>Forget any per-robot state (warm starts, caches): a new episode, a reset, or the robot left.</summary>
+    /// <summary>
+    /// Forget any per-robot state (warm starts, caches). Called, before anything else of that robot runs, when a robot
+    /// that has had an inference starts a new episode, resets, leaves, times out or reconnects.
+    /// </summary>
     void Reset(string robot);
 }

@@ -1,20 +1,23 @@
 namespace DiffPolicy.Control;
 
 /// <summary>
-/// One slot per robot, latest observation wins: a new request replaces the robot's waiting one, so there is never a
-/// backlog. Robots are served in the order their slots filled, so one busy robot cannot starve another.
+/// One slot per robot name, latest observation wins: a new request replaces the robot's waiting one, so there is
+/// never a backlog. Robots are served in the order their slots filled, so one busy robot cannot starve another.
+/// Keyed by name because the policy's per-robot state is: a robot that reconnects under its name must see its old
+/// state reset before its first new inference.
 /// </summary>
 internal sealed class InferenceQueue
 {
     readonly object gate = new();
-    readonly Dictionary<RobotSession, Work> slots = [];
-    readonly Queue<RobotSession> order = new();
+    readonly Dictionary<string, Work> slots = [];
+    readonly Queue<string> order = new();
     bool closed;
 
     /// <summary>What the inference thread does for one robot: reset the policy's state first, then infer.</summary>
     internal sealed class Work(RobotSession session)
     {
-        public RobotSession Session { get; } = session;
+        /// <summary>The robot's latest session, to be told if the policy fails.</summary>
+        public RobotSession Session { get; set; } = session;
 
         public bool Reset { get; set; }
 
@@ -59,9 +62,9 @@ internal sealed class InferenceQueue
             {
                 return null;
             }
-            var session = order.Dequeue();
-            var work = slots[session];
-            slots.Remove(session);
+            var robot = order.Dequeue();
+            var work = slots[robot];
+            slots.Remove(robot);
             return work;
         }
     }
@@ -77,12 +80,13 @@ internal sealed class InferenceQueue
 
     Work SlotOf(RobotSession session)
     {
-        if (!slots.TryGetValue(session, out var work))
+        if (!slots.TryGetValue(session.Name, out var work))
         {
             work = new Work(session);
-            slots.Add(session, work);
-            order.Enqueue(session);
+            slots.Add(session.Name, work);
+            order.Enqueue(session.Name);
         }
+        work.Session = session;
         return work;
     }
 }

@@ -181,6 +181,7 @@ public sealed class PolicyServer : IDisposable
         if (observation.Infer)
         {
             var request = new InferenceRequest(session, session.Epoch, observation, session.History.Window(session.Name), Stopwatch.GetTimestamp());
+            session.ReachedPolicy = true;
             if (queue.Submit(request))
             {
                 Interlocked.Increment(ref superseded);
@@ -212,7 +213,10 @@ public sealed class PolicyServer : IDisposable
     void ResetPolicy(RobotSession session)
     {
         session.Epoch++;
-        queue.Reset(session);
+        if (session.ReachedPolicy)
+        {
+            queue.Reset(session);
+        }
     }
 
     void Forget(RobotSession session)

@@ -17,4 +17,7 @@ internal sealed class RobotSession(string identityKey, byte[] identity, string n
 
     /// <summary>Bumped by every reset and new episode; replies computed under an older epoch are dropped.</summary>
     public int Epoch { get; set; }
+
+    /// <summary>Whether an observation of this session went to the policy, which may then hold state for the robot.</summary>
+    public bool ReachedPolicy { get; set; }
 }

@@ -47,6 +47,8 @@ public class ConnectionTests
         // Same episode number, but a fresh history: the new process's step 0 is not out of order.
         second.Step(episode: 0, step: 0, 7, 7);
         Assert.Equal([7f, 7f, 7f, 7f], policy.Windows.Last().Data["agent_pos"]);
+        // The policy forgot the dead process's state before serving the new one.
+        Assert.Equal(["arm-1"], policy.Resets);
     }
 
     [Fact]

@@ -67,11 +67,11 @@ public class HandshakeTests
     public void Silent_robots_are_forgotten()
     {
         var policy = new EchoPolicy();
-        using var run = new ServerRun(policy, new PolicyServerOptions { Bind = "tcp://127.0.0.1:*", RobotTimeout = TimeSpan.FromMilliseconds(300) });
+        using var run = new ServerRun(policy, new PolicyServerOptions { Bind = "tcp://127.0.0.1:*", RobotTimeout = TimeSpan.FromSeconds(1) });
         using var robot = new TestRobot(run.Endpoint, "quiet");
         robot.Hello();
-        Thread.Sleep(1000);
-        Assert.Equal(0, run.Server.Stats.Robots);
+        robot.Step(episode: 0, step: 0, 1, 1);
+        Assert.True(SpinWait.SpinUntil(() => run.Server.Stats.Robots == 0, TimeSpan.FromSeconds(5)), "the silent robot was not forgotten");
         Assert.Contains("quiet", policy.Resets);
         robot.SendObs(0, 0, 1, 1);
         Assert.Equal(ErrorCodes.NoSession, robot.Expect<ProtocolError>().Code);
