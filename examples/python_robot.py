@@ -107,6 +107,106 @@ def observation(robot, obs_keys):
     return data
 
 
+class RealTimeRobot:
+    """Steps are wall-clock ticks: step k starts at start + k·dt. A late tick skips steps instead of catching up."""
+
+    def __init__(self, link, name, welcome, lead):
+        self.link, self.name, self.policy = link, name, welcome
+        self.dt = 1.0 / welcome["control_hz"]
+        self.lead = lead if lead is not None else max(1, welcome["n_action_steps"] // 2)
+        self.robot = PointMass(welcome["action_dim"])
+        self.plan = {}  # step index -> action
+        self.seq = 0
+        self.episode = 0
+        self.step = -1
+        self.pending = None  # (seq, sent_at) of the observation a chunk was asked for
+        self.session_lost = False
+        self.failed = False
+        self.latencies_ms = []
+        self.server_ms = {"queue_ms": [], "infer_ms": []}
+        self.stats = {"handshake": True, "robot": name, "server": welcome["server"], "ticks": 0, "skipped_steps": 0,
+                      "chunks": 0, "actions_executed": 0, "stale_actions_dropped": 0, "deadline_misses": 0,
+                      "startup_ticks": 0, "rehellos": 0, "pongs": 0, "protocol_errors": 0}
+
+    def take(self, message):
+        kind = message["type"]
+        if kind == "actions":
+            if message["episode"] != self.episode:
+                return
+            actions = np.frombuffer(message["actions"], dtype="<f4").reshape(message["n_actions"], message["action_dim"])
+            start = message["start_step"]
+            for i, action in enumerate(actions):
+                if start + i <= self.step:
+                    self.stats["stale_actions_dropped"] += 1  # its step has begun or passed: too late
+                else:
+                    self.plan[start + i] = action  # a newer chunk replaces the older one from its start on
+            self.stats["chunks"] += 1
+            for key, values in self.server_ms.items():
+                values.append(message[key])
+            if self.pending and self.pending[0] == message["obs_seq"]:
+                self.latencies_ms.append((time.monotonic() - self.pending[1]) * 1000)
+                self.pending = None
+        elif kind == "pong":
+            self.stats["pongs"] += 1
+            if not message["session"]:
+                self.session_lost = True
+        elif kind == "error" and message["code"] == "no_session":
+            self.session_lost = True
+        else:
+            self.stats["protocol_errors"] += 1
+            detail = f"{message['code']}: {message['message']}" if kind == "error" else f"unexpected {kind!r}"
+            print(f"protocol error: {detail}", file=sys.stderr)
+            self.failed = True
+
+    def tick(self, step):
+        if step > self.step + 1 and self.step >= 0:
+            self.stats["skipped_steps"] += step - self.step - 1
+        self.step = step
+        if self.session_lost:
+            # The server restarted (or forgot us): open a new session and start a new episode.
+            handshake(self.link, self.name)
+            self.stats["rehellos"] += 1
+            self.session_lost = False
+            self.plan.clear()
+            self.pending = None
+            self.episode += 1
+
+        # Observe (before acting on this step); ask for a chunk when the plan runs low.
+        remaining = sum(1 for s in self.plan if s >= step)
+        stale_request = self.pending is not None and time.monotonic() - self.pending[1] > 1.0
+        infer = remaining <= self.lead and (self.pending is None or stale_request)
+        self.seq += 1
+        self.link.send({"type": "obs", "seq": self.seq, "episode": self.episode, "step": step, "t": time.time(),
+                        "infer": infer, "obs": observation(self.robot, self.policy["obs_keys"])})
+        if infer:
+            self.pending = (self.seq, time.monotonic())
+
+        # Act: the planned action for this step, else hold position (a deadline miss once chunks flow).
+        action = self.plan.pop(step, None)
+        for old in [s for s in self.plan if s < step]:
+            del self.plan[old]
+        if action is not None:
+            self.robot.act(action)
+            self.stats["actions_executed"] += 1
+        elif self.stats["chunks"] == 0:
+            self.stats["startup_ticks"] += 1
+        else:
+            self.stats["deadline_misses"] += 1
+        self.stats["ticks"] += 1
+
+    def summary(self):
+        stats = dict(self.stats)
+        if self.latencies_ms:
+            for q in (50, 99):
+                stats[f"latency_ms_p{q}"] = float(np.percentile(self.latencies_ms, q))
+            stats["latency_ms_max"] = float(np.max(self.latencies_ms))
+        for key, values in self.server_ms.items():
+            if values:
+                stats[f"server_{key}_max"] = float(np.max(values))
+        stats["final_position"] = self.robot.position.tolist()
+        return stats
+
+
 def run(args):
     link = Link(args.connect)
     try:
@@ -115,114 +215,29 @@ def run(args):
         print(f"handshake failed: {failure}", file=sys.stderr)
         link.close()
         return 2, None
-
-    policy = welcome
-    n_actions, action_dim = policy["n_action_steps"], policy["action_dim"]
-    hz = args.hz or policy["control_hz"]
-    dt = 1.0 / hz
-    lead = args.lead if args.lead is not None else max(1, n_actions // 2)
-    robot = PointMass(action_dim)
-    plan = {}  # step index -> action
-    stats = {"handshake": True, "robot": args.name, "server": welcome["server"], "ticks": 0, "chunks": 0,
-             "actions_executed": 0, "stale_actions_dropped": 0, "deadline_misses": 0, "startup_ticks": 0,
-             "rehellos": 0, "pongs": 0, "protocol_errors": 0}
-    latencies_ms = []
-    seq = 0
-    episode = 0
-    pending = None  # (seq, sent_at) of the observation we asked a chunk for
-    step = 0
-    next_tick = time.monotonic()
-    next_ping = next_tick
-    end = next_tick + args.duration
-    status = 0
-
-    while time.monotonic() < end:
-        # 1. Take in everything that arrived.
-        session_lost = False
-        while True:
-            message = link.receive(0)
-            if message is None:
-                break
-            kind = message["type"]
-            if kind == "actions":
-                if message["episode"] != episode:
-                    continue
-                actions = np.frombuffer(message["actions"], dtype="<f4").reshape(message["n_actions"], message["action_dim"])
-                start = message["start_step"]
-                for i, action in enumerate(actions):
-                    if start + i < step:
-                        stats["stale_actions_dropped"] += 1
-                    else:
-                        plan[start + i] = action  # a newer chunk replaces the older one from its start on
-                stats["chunks"] += 1
-                if pending and pending[0] == message["obs_seq"]:
-                    latencies_ms.append((time.monotonic() - pending[1]) * 1000)
-                    pending = None
-            elif kind == "pong":
-                stats["pongs"] += 1
-                if not message["session"]:
-                    session_lost = True
-            elif kind == "error":
-                if message["code"] == "no_session":
-                    session_lost = True
-                else:
-                    stats["protocol_errors"] += 1
-                    print(f"protocol error: {message['code']}: {message['message']}", file=sys.stderr)
-                    status = 1
-            else:
-                stats["protocol_errors"] += 1
-                print(f"unexpected message type {kind!r}", file=sys.stderr)
-                status = 1
-        if status:
+    if args.hz:
+        welcome["control_hz"] = args.hz
+    robot = RealTimeRobot(link, args.name, welcome, args.lead)
+    start = time.monotonic()
+    end = start + args.duration
+    next_ping = start
+    while not robot.failed:
+        now = time.monotonic()
+        if now >= end:
             break
-        if session_lost:
-            # The server restarted (or forgot us): open a new session and start a new episode.
-            handshake(link, args.name)
-            stats["rehellos"] += 1
-            plan.clear()
-            pending = None
-            episode += 1
-            step = 0
-
-        # 2. Observe (before acting on this step), asking for a chunk when the plan runs low.
-        remaining = sum(1 for s in plan if s >= step)
-        stale_request = pending is not None and time.monotonic() - pending[1] > 1.0
-        infer = remaining <= lead and (pending is None or stale_request)
-        seq += 1
-        link.send({"type": "obs", "seq": seq, "episode": episode, "step": step, "t": time.time(), "infer": infer,
-                   "obs": observation(robot, policy["obs_keys"])})
-        if infer:
-            pending = (seq, time.monotonic())
-
-        # 3. Act: the planned action for this step, else hold position (a deadline miss once chunks flow).
-        action = plan.pop(step, None)
-        for old in [s for s in plan if s < step]:
-            del plan[old]
-        if action is not None:
-            robot.act(action)
-            stats["actions_executed"] += 1
-        elif stats["chunks"] == 0:
-            stats["startup_ticks"] += 1
-        else:
-            stats["deadline_misses"] += 1
-
-        if time.monotonic() >= next_ping:
-            link.send({"type": "ping", "seq": seq, "t": time.time()})
-            next_ping += 1.0
-
-        stats["ticks"] += 1
-        step += 1
-        next_tick += dt
-        time.sleep(max(0.0, next_tick - time.monotonic()))
-
+        robot.tick(int((now - start) / robot.dt))
+        if now >= next_ping:
+            link.send({"type": "ping", "seq": robot.seq, "t": time.time()})
+            next_ping = now + 1.0
+        # Until the next tick, take replies in as they arrive.
+        next_tick = start + (robot.step + 1) * robot.dt
+        while not robot.failed and (wait := next_tick - time.monotonic()) > 0:
+            message = link.receive(wait)
+            if message is not None:
+                robot.take(message)
     link.send({"type": "bye"})
     link.close()
-    if latencies_ms:
-        stats["latency_ms_p50"] = float(np.percentile(latencies_ms, 50))
-        stats["latency_ms_p99"] = float(np.percentile(latencies_ms, 99))
-        stats["latency_ms_max"] = float(np.max(latencies_ms))
-    stats["final_position"] = robot.position.tolist()
-    return status, stats
+    return (1 if robot.failed else 0), robot.summary()
 
 
 def main():

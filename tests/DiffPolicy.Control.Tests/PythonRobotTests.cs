@@ -24,6 +24,24 @@ public class PythonRobotTests(ITestOutputHelper output)
         Assert.True(run.Server.Stats.Chunks >= summary.GetProperty("chunks").GetInt32());
     }
 
+    [Fact]
+    public async Task The_python_example_robot_recovers_from_a_server_restart()
+    {
+        var policy = new EchoPolicy();
+        var first = new ServerRun(policy);
+        var endpoint = first.Endpoint;
+        var robot = Task.Run(() => RunRobot(endpoint, "--duration", "5"));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        first.Dispose();
+        await Task.Delay(TimeSpan.FromSeconds(0.5));
+        using var second = new ServerRun(policy, new PolicyServerOptions { Bind = endpoint });
+        var summary = await robot.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, summary.GetProperty("rehellos").GetInt32());
+        Assert.Equal(0, summary.GetProperty("protocol_errors").GetInt32());
+        Assert.True(second.Server.Stats.Chunks >= 3, $"only {second.Server.Stats.Chunks} chunks after the restart");
+    }
+
     JsonElement RunRobot(string endpoint, params string[] extra)
     {
         var script = Path.Combine(RepoRoot(), "examples", "python_robot.py");
