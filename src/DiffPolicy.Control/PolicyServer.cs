@@ -23,7 +23,7 @@ public sealed class PolicyServer : IDisposable
     readonly InferenceQueue queue = new();
     readonly ConcurrentDictionary<string, long> errors = new();
     long frames, chunks, superseded, staleReplies, forgotten;
-    int robots;
+    int robots, started;
 
     public PolicyServer(IChunkPolicy policy, PolicyServerOptions options)
     {
@@ -46,6 +46,10 @@ public sealed class PolicyServer : IDisposable
     /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled, then stops inference and closes the socket.</summary>
     public void Run(CancellationToken cancellationToken)
     {
+        if (Interlocked.Exchange(ref started, 1) == 1)
+        {
+            throw new InvalidOperationException("a PolicyServer runs once; build a new one to serve again");
+        }
         using var replies = new NetMQQueue<InferenceReply>();
         var worker = new InferenceWorker(policy, queue, replies);
         var tick = new NetMQTimer(TimeSpan.FromMilliseconds(100));

@@ -5,11 +5,13 @@ namespace DiffPolicy.Control.Tests;
 
 /// <summary>
 /// A deterministic policy for protocol tests: action i = the newest agent position + (0.01·i, 0), so a test can tell
-/// which observation went in. It records every window, reset and calling thread.
+/// which observation went in. It records every window, reset and calling thread, and fails on an agent at <see cref="PoisonX"/>.
 /// </summary>
 internal sealed class EchoPolicy(TimeSpan delay = default) : IChunkPolicy
 {
     public static PolicyMetadata PushTLike { get; } = new([new ObsKey("agent_pos", [2])], NObsSteps: 2, Horizon: 16, NActionSteps: 8, ActionDim: 2, ControlHz: 10);
+
+    public const float PoisonX = -12345;
 
     public PolicyMetadata Metadata => PushTLike;
 
@@ -28,6 +30,10 @@ internal sealed class EchoPolicy(TimeSpan delay = default) : IChunkPolicy
             Task.Delay(delay, cancellationToken).Wait(cancellationToken);
         }
         var newest = window.At("agent_pos", window.Steps - 1);
+        if (newest[0] == PoisonX)
+        {
+            throw new InvalidOperationException("poisoned observation");
+        }
         var actions = new float[Metadata.NActionSteps * 2];
         for (var i = 0; i < Metadata.NActionSteps; i++)
         {

@@ -98,6 +98,19 @@ public class EpisodeTests
     }
 
     [Fact]
+    public void A_failing_policy_answers_policy_failed_and_keeps_serving()
+    {
+        using var run = new ServerRun(new EchoPolicy());
+        using var robot = new TestRobot(run.Endpoint, "arm-1");
+        robot.Hello();
+        var seq = robot.SendObs(episode: 0, step: 0, EchoPolicy.PoisonX, 0);
+        var error = robot.Expect<ProtocolError>();
+        Assert.Equal((ErrorCodes.PolicyFailed, seq), (error.Code, error.Seq));
+        Assert.Contains("poisoned", error.Text, StringComparison.Ordinal);
+        Assert.Equal(1L, robot.Step(episode: 0, step: 1, 1, 1).StartStep);
+    }
+
+    [Fact]
     public void The_latest_observation_wins_while_the_policy_is_busy()
     {
         var policy = new EchoPolicy(delay: TimeSpan.FromMilliseconds(300));
