@@ -123,7 +123,7 @@ public sealed class PolicyServer : IDisposable
                     Count(ErrorCodes.BadMessage);
                     break;
                 case Welcome or ActionChunk or Pong:
-                    throw new ProtocolException(ErrorCodes.BadMessage, $"{message.GetType().Name} is sent by the server, not to it");
+                    throw new ProtocolException(ErrorCodes.BadMessage, "welcome, actions and pong go from the server to robots, not to the server");
                 case Bye:
                     if (session is not null)
                     {
