@@ -10,11 +10,28 @@ namespace DiffPolicy.Cli.Commands;
 /// </summary>
 internal sealed class SamplingOptions
 {
-    public Option<SolverKind?> Solver { get; } = new("--solver") { Description = "Reverse process: ddpm, ddim or dpmsolver (default: the checkpoint's, ddpm)." };
+    public Option<SolverKind?> Solver { get; } = new("--solver")
+    {
+        Description = "Reverse process: ddpm, ddim or dpm_solver (DPM-Solver++ 2M) (default: the checkpoint's, ddpm).",
+        CustomParser = r => SnakeCaseEnum<SolverKind>(r),
+    };
     public Option<int?> Steps { get; } = new("--steps") { Description = "Denoising steps (default: the checkpoint's, 100)." };
-    public Option<SamplerMethod?> Sampler { get; } = new("--sampler") { Description = "paradigms (Picard iterations over a sliding window) or sequential (default: the checkpoint's, paradigms)." };
+    public Option<SamplerMethod?> Sampler { get; } = new("--sampler")
+    {
+        Description = "paradigms (Picard iterations over a sliding window) or sequential (default: the checkpoint's, paradigms).",
+        CustomParser = r => SnakeCaseEnum<SamplerMethod>(r),
+    };
     public Option<int?> Window { get; } = new("--window") { Description = "ParaDiGMS window P: steps evaluated per batched network call." };
     public Option<double?> Tolerance { get; } = new("--tolerance") { Description = "ParaDiGMS tolerance τ (0 reproduces sequential sampling)." };
+
+    /// <summary>Enum values spelled as in the JSON configs (snake_case), case-insensitive.</summary>
+    static T? SnakeCaseEnum<T>(System.CommandLine.Parsing.ArgumentResult result) where T : struct, Enum
+    {
+        string text = result.Tokens.Single().Value;
+        if (Enum.TryParse<T>(text.Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out var value)) return value;
+        result.AddError($"'{text}' is not one of: {string.Join(", ", Enum.GetNames<T>().Select(System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName))}.");
+        return null;
+    }
 
     public IEnumerable<Option> All => [Solver, Steps, Sampler, Window, Tolerance];
 
@@ -40,6 +57,8 @@ internal sealed class SamplingOptions
 
     public static string Describe(NoiseSchedulerConfig scheduler, SamplerOptions sampler) =>
         sampler.Method == SamplerMethod.Paradigms
-            ? FormattableString.Invariant($"{scheduler.InferenceSteps}-step {scheduler.Solver}, ParaDiGMS (window {sampler.Window}, τ {sampler.Tolerance})")
-            : FormattableString.Invariant($"{scheduler.InferenceSteps}-step {scheduler.Solver}, sequential");
+            ? FormattableString.Invariant($"{scheduler.InferenceSteps}-step {Name(scheduler.Solver)}, ParaDiGMS (window {sampler.Window}, τ {sampler.Tolerance})")
+            : FormattableString.Invariant($"{scheduler.InferenceSteps}-step {Name(scheduler.Solver)}, sequential");
+
+    static string Name(SolverKind solver) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(solver.ToString());
 }
