@@ -15,7 +15,7 @@ public sealed record TrainingConfig
     public int WarmupSteps { get; init; } = 500;
 
     /// <summary>Optimiser steps in total (the cosine schedule reaches 0 here).</summary>
-    public int Steps { get; init; } = 6_000;
+    public int Steps { get; init; } = 4_000;
 
     public double EmaPower { get; init; } = 0.75;
     public int Seed { get; init; } = 42;
