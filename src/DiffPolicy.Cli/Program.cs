@@ -6,7 +6,9 @@ var root = new RootCommand(
     "DDPM sampler, served to robots over ZeroMQ, with a PushT simulator for evaluation.")
 {
     InfoCommand.Create(),
+    EvalCommand.Create(),
     PushtCommand.Create(),
+    TrainCommand.Create(),
     BenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -10,4 +10,10 @@ internal static class CommonOptions
         Description = "Torch device: auto (CUDA when available, else CPU), cpu, cuda or cuda:N.",
         DefaultValueFactory = _ => "auto",
     };
+
+    public static Option<int> Threads() => new("--threads")
+    {
+        Description = "libtorch intra-op threads (0 = libtorch's default: one per core).",
+        DefaultValueFactory = _ => 0,
+    };
 }

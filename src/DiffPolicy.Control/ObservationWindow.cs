@@ -1,0 +1,18 @@
+namespace DiffPolicy.Control;
+
+/// <summary>
+/// The last <see cref="Steps"/> observations of one robot, oldest first, ending at <see cref="Step"/>. Steps before the
+/// episode's first observation repeat it, and a step the robot skipped repeats the observation before it, as
+/// DiffusionPolicy pads its observation history.
+/// </summary>
+/// <param name="Data">Per observation key, <see cref="Steps"/> × the key's length values, row-major, oldest step first.</param>
+public sealed record ObservationWindow(string Robot, long Episode, long Step, int Steps, IReadOnlyDictionary<string, float[]> Data)
+{
+    /// <summary>The values of <paramref name="key"/> at window position <paramref name="index"/> (0 = oldest).</summary>
+    public ReadOnlySpan<float> At(string key, int index)
+    {
+        var values = Data[key];
+        var length = values.Length / Steps;
+        return values.AsSpan(index * length, length);
+    }
+}

@@ -1,0 +1,290 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using DiffPolicy.Protocol;
+using DiffPolicy.Protocol.Transport;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace DiffPolicy.Control;
+
+/// <summary>
+/// Serves an <see cref="IChunkPolicy"/> to many robots over a ZeroMQ ROUTER (protocol: docs/protocol.md).
+/// The constructor binds; <see cref="Run"/> serves on the calling thread until cancelled, with inference on one
+/// dedicated thread, then closes the socket. Call <c>NetMQConfig.Cleanup</c> once at process exit.
+/// </summary>
+public sealed class PolicyServer : IDisposable
+{
+    readonly IChunkPolicy policy;
+    readonly PolicyServerOptions options;
+    readonly PolicyMetadata metadata;
+    readonly RouterSocket router;
+    readonly Dictionary<string, RobotSession> byIdentity = [];
+    readonly Dictionary<string, RobotSession> byName = [];
+    readonly InferenceQueue queue = new();
+    readonly ConcurrentDictionary<string, long> errors = new();
+    long frames, chunks, superseded, staleReplies, forgotten;
+    int robots, started;
+
+    public PolicyServer(IChunkPolicy policy, PolicyServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(options);
+        this.policy = policy;
+        this.options = options;
+        metadata = policy.Metadata;
+        router = Sockets.BindRouter(options.Bind, options.CurveServer, options.Limits, out var endpoint);
+        Endpoint = endpoint;
+    }
+
+    /// <summary>The bound endpoint, with the port resolved when <see cref="PolicyServerOptions.Bind"/> asked for any.</summary>
+    public string Endpoint { get; }
+
+    public ServerStats Stats => new(
+        Volatile.Read(ref robots), Interlocked.Read(ref frames), new Dictionary<string, long>(errors), Interlocked.Read(ref chunks),
+        Interlocked.Read(ref superseded), Interlocked.Read(ref staleReplies), Interlocked.Read(ref forgotten));
+
+    /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled, then stops inference and closes the socket.</summary>
+    public void Run(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref started, 1) == 1)
+        {
+            throw new InvalidOperationException("a PolicyServer runs once; build a new one to serve again");
+        }
+        using var replies = new NetMQQueue<InferenceReply>();
+        var worker = new InferenceWorker(policy, queue, replies);
+        var tick = new NetMQTimer(TimeSpan.FromMilliseconds(100));
+        using var poller = new NetMQPoller { router, replies, tick };
+        router.ReceiveReady += (_, _) => ReceiveAvailable();
+        replies.ReceiveReady += (_, _) => SendReplies(replies);
+        tick.Elapsed += (_, _) =>
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                poller.Stop();
+                return;
+            }
+            ForgetSilentRobots();
+        };
+        worker.Start();
+        try
+        {
+            poller.Run();
+        }
+        finally
+        {
+            worker.Stop();
+            router.Dispose();
+        }
+    }
+
+    public void Dispose() => router.Dispose();
+
+    void ReceiveAvailable()
+    {
+        // Bounded per wake-up so replies and timers interleave with a flood.
+        for (var i = 0; i < 256 && router.TryReceiveFrameBytes(out var identity, out var more); i++)
+        {
+            Interlocked.Increment(ref frames);
+            if (!more)
+            {
+                continue;
+            }
+            var payload = router.ReceiveFrameBytes(out more);
+            if (more)
+            {
+                router.SkipMultipartMessage();
+                Refuse(identity, new ProtocolException(ErrorCodes.BadFrame, "a message must be exactly one frame"));
+                continue;
+            }
+            Handle(identity, payload);
+        }
+    }
+
+    void Handle(byte[] identity, byte[] payload)
+    {
+        var key = Convert.ToHexString(identity);
+        byIdentity.TryGetValue(key, out var session);
+        if (session is not null)
+        {
+            session.LastSeen = Stopwatch.GetTimestamp();
+        }
+        try
+        {
+            var message = MessageCodec.Decode(payload, options.Limits);
+            switch (message)
+            {
+                case Ping ping:
+                    Send(identity, new Pong(ping.Seq, ping.Time, session is not null));
+                    break;
+                case Hello hello:
+                    Open(key, identity, hello, session);
+                    break;
+                case ProtocolError:
+                    Count(ErrorCodes.BadMessage);
+                    break;
+                case Welcome or ActionChunk or Pong:
+                    throw new ProtocolException(ErrorCodes.BadMessage, "welcome, actions and pong go from the server to robots, not to the server");
+                case Bye:
+                    if (session is not null)
+                    {
+                        Forget(session);
+                    }
+                    break;
+                case var _ when session is null:
+                    throw new ProtocolException(ErrorCodes.NoSession, "this connection has no session: send hello", (message as Observation)?.Seq);
+                case Reset:
+                    // The next observation starts a new history, which resets the policy; replies in flight are stale.
+                    session.History.Clear();
+                    session.Epoch++;
+                    break;
+                case Observation observation:
+                    Observe(session, observation);
+                    break;
+            }
+        }
+        catch (ProtocolException ex)
+        {
+            Refuse(identity, ex);
+        }
+    }
+
+    void Open(string key, byte[] identity, Hello hello, RobotSession? current)
+    {
+        if (hello.Protocol != MessageCodec.ProtocolVersion)
+        {
+            throw new ProtocolException(ErrorCodes.BadVersion, $"protocol {hello.Protocol} is not supported; this server speaks {MessageCodec.ProtocolVersion}");
+        }
+        if (current is not null)
+        {
+            Forget(current);
+        }
+        if (byName.TryGetValue(hello.Robot, out var previous))
+        {
+            // The robot restarted on a new connection: its old session is dead.
+            Forget(previous);
+        }
+        if (byIdentity.Count >= options.MaxRobots)
+        {
+            throw new ProtocolException(ErrorCodes.ServerFull, $"the server already serves {options.MaxRobots} robots");
+        }
+        var session = new RobotSession(key, identity, hello.Robot, metadata, Stopwatch.GetTimestamp());
+        byIdentity.Add(key, session);
+        byName.Add(hello.Robot, session);
+        Volatile.Write(ref robots, byIdentity.Count);
+        Send(identity, new Welcome(
+            MessageCodec.ProtocolVersion, hello.Robot, options.ServerName, metadata, options.RobotTimeout.TotalSeconds, options.Limits.MaxFrameBytes));
+    }
+
+    void Observe(RobotSession session, Observation observation)
+    {
+        CheckShapes(observation);
+        if (session.History.Add(observation))
+        {
+            ResetPolicy(session);
+        }
+        if (observation.Infer)
+        {
+            var request = new InferenceRequest(session, session.Epoch, observation, session.History.Window(session.Name), Stopwatch.GetTimestamp());
+            session.ReachedPolicy = true;
+            if (queue.Submit(request))
+            {
+                Interlocked.Increment(ref superseded);
+            }
+        }
+    }
+
+    void CheckShapes(Observation observation)
+    {
+        foreach (var key in metadata.ObsKeys)
+        {
+            if (!observation.Data.TryGetValue(key.Name, out var values))
+            {
+                throw new ProtocolException(ErrorCodes.BadShape, $"missing observation key '{key.Name}'", observation.Seq);
+            }
+            if (values.Length != key.Length)
+            {
+                throw new ProtocolException(
+                    ErrorCodes.BadShape, $"'{key.Name}' has {values.Length} values; its shape [{string.Join(", ", key.Shape)}] needs {key.Length}", observation.Seq);
+            }
+        }
+        if (observation.Data.Count != metadata.ObsKeys.Count)
+        {
+            var unknown = observation.Data.Keys.First(k => metadata.Find(k) is null);
+            throw new ProtocolException(ErrorCodes.BadShape, $"unknown observation key '{unknown}'", observation.Seq);
+        }
+    }
+
+    void ResetPolicy(RobotSession session)
+    {
+        session.Epoch++;
+        if (session.ReachedPolicy)
+        {
+            queue.Reset(session);
+        }
+    }
+
+    void Forget(RobotSession session)
+    {
+        byIdentity.Remove(session.IdentityKey);
+        if (byName.TryGetValue(session.Name, out var named) && named == session)
+        {
+            byName.Remove(session.Name);
+        }
+        ResetPolicy(session);
+        Volatile.Write(ref robots, byIdentity.Count);
+        Interlocked.Increment(ref forgotten);
+    }
+
+    void ForgetSilentRobots()
+    {
+        var now = Stopwatch.GetTimestamp();
+        foreach (var session in byIdentity.Values.ToList())
+        {
+            if (Stopwatch.GetElapsedTime(session.LastSeen, now) > options.RobotTimeout)
+            {
+                Forget(session);
+            }
+        }
+    }
+
+    void SendReplies(NetMQQueue<InferenceReply> replies)
+    {
+        while (replies.TryDequeue(out var reply, TimeSpan.Zero))
+        {
+            var live = byIdentity.TryGetValue(reply.Session.IdentityKey, out var session) && session == reply.Session && session.Epoch == reply.Epoch;
+            if (!live)
+            {
+                Interlocked.Increment(ref staleReplies);
+                continue;
+            }
+            if (reply.IsChunk)
+            {
+                Interlocked.Increment(ref chunks);
+            }
+            else
+            {
+                Count(ErrorCodes.PolicyFailed);
+            }
+            SendFrame(reply.Session.Identity, reply.Frame);
+        }
+    }
+
+    void Refuse(byte[] identity, ProtocolException ex)
+    {
+        Count(ex.Code);
+        Send(identity, ex.ToMessage());
+    }
+
+    void Count(string code) => errors.AddOrUpdate(code, 1, (_, n) => n + 1);
+
+    void Send(byte[] identity, Message message) => SendFrame(identity, MessageCodec.Encode(message));
+
+    // A ROUTER drops what it cannot deliver (peer gone, or its queue full): a slow robot never blocks the others.
+    void SendFrame(byte[] identity, byte[] frame)
+    {
+        if (router.TrySendFrame(TimeSpan.Zero, identity, more: true))
+        {
+            router.TrySendFrame(TimeSpan.Zero, frame);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using DiffPolicy.Protocol;
+using NetMQ;
+
+namespace DiffPolicy.Control;
+
+/// <summary>How a <see cref="PolicyServer"/> listens and what it tolerates.</summary>
+public sealed record PolicyServerOptions
+{
+    /// <summary>ZeroMQ endpoint; port <c>*</c> picks a free one. Anything but loopback requires <see cref="CurveServer"/>.</summary>
+    public string Bind { get; init; } = "tcp://127.0.0.1:5555";
+
+    /// <summary>CurveZMQ server key pair; with it, clients must connect with CurveZMQ and this server's public key.</summary>
+    public NetMQCertificate? CurveServer { get; init; }
+
+    /// <summary>A robot silent for this long is forgotten (its session, history and policy state).</summary>
+    public TimeSpan RobotTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Sessions beyond this get <c>server_full</c>.</summary>
+    public int MaxRobots { get; init; } = 64;
+
+    public ProtocolLimits Limits { get; init; } = ProtocolLimits.Default;
+
+    /// <summary>Sent in <c>welcome</c> so robots can log what they talk to.</summary>
+    public string ServerName { get; init; } = "diffpolicy";
+}

@@ -1,0 +1,102 @@
+using DiffPolicy.Policy.Checkpoints;
+using DiffPolicy.Policy.Network;
+using DiffPolicy.Policy.Sampling;
+using DiffPolicy.Policy.Schedulers;
+using DiffPolicy.Policy.Training;
+using static TorchSharp.torch;
+
+namespace DiffPolicy.Policy;
+
+/// <summary>Actions to execute (batch × n_action_steps × action_dim, robot units) and how they were sampled.</summary>
+public sealed record ActionChunk(float[] Actions, int Batch, int Steps, int ActionDim, ChunkStats Stats)
+{
+    public ReadOnlySpan<float> Action(int sample, int step) =>
+        Actions.AsSpan((sample * Steps + step) * ActionDim, ActionDim);
+}
+
+/// <summary>
+/// A trained low-dim DiffusionPolicy ready to act: observation history in, the chunk of actions to
+/// execute out. Normalises observations, samples the action trajectory with the configured solver
+/// and sampler (ParaDiGMS by default) under one dispose scope and inference mode, and returns
+/// prediction[n_obs_steps − 1 : n_obs_steps − 1 + n_action_steps] in robot units.
+/// Not thread-safe: call from one inference thread.
+/// </summary>
+public sealed class DiffusionPolicy : IDisposable
+{
+    readonly ConditionalUnet1D network;
+    readonly NoiseSchedule schedule;
+    readonly DiffusionScheduler scheduler;
+    readonly DiffusionSampler sampler;
+    readonly LinearNormalizer obsNormalizer, actionNormalizer;
+    readonly Device device;
+
+    DiffusionPolicy(PolicyConfig config, ConditionalUnet1D network, LinearNormalizer obs, LinearNormalizer action, Device device)
+    {
+        Config = config;
+        this.network = network;
+        obsNormalizer = obs;
+        actionNormalizer = action;
+        this.device = device;
+        schedule = new NoiseSchedule(config.Scheduler.NumTrainTimesteps);
+        scheduler = config.Scheduler.Create(schedule, device);
+        sampler = new DiffusionSampler(network, scheduler, config.Sampler, config.Horizon);
+    }
+
+    /// <summary>
+    /// Loads a checkpoint written by training; <paramref name="scheduler"/> and
+    /// <paramref name="sampler"/> override the stored inference settings.
+    /// </summary>
+    public static DiffusionPolicy Load(string checkpoint, Device? device = null, NoiseSchedulerConfig? scheduler = null, SamplerOptions? sampler = null)
+    {
+        device ??= CPU;
+        var (config, network, obs, action) = PolicyCheckpoint.Load(checkpoint, device);
+        config = config with { Scheduler = scheduler ?? config.Scheduler, Sampler = sampler ?? config.Sampler };
+        config.Validate();
+        return new DiffusionPolicy(config, network, obs, action, device);
+    }
+
+    /// <summary>Wraps an in-memory network (training rollouts); the policy does not own it.</summary>
+    public static DiffusionPolicy FromNetwork(PolicyConfig config, ConditionalUnet1D network, LinearNormalizer obs, LinearNormalizer action, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        return new DiffusionPolicy(config, network, obs, action, device ?? CPU) { ownsNetwork = false };
+    }
+
+    bool ownsNetwork = true;
+
+    public PolicyConfig Config { get; }
+
+    /// <param name="observations">batch × n_obs_steps × obs_dim raw observations, oldest first.</param>
+    /// <param name="batch">Number of independent samples (robots or episodes).</param>
+    /// <param name="generator">Seeds the sampler's noise; null uses the global generator.</param>
+    public ActionChunk PredictActions(ReadOnlySpan<float> observations, int batch = 1, Generator? generator = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        int condDim = Config.NObsSteps * Config.ObsDim;
+        if (observations.Length != batch * condDim)
+            throw new ArgumentException(
+                $"Expected {batch} × {Config.NObsSteps} × {Config.ObsDim} = {batch * condDim} observation values, got {observations.Length}.", nameof(observations));
+        var normalized = observations.ToArray();
+        for (int i = 0; i < normalized.Length; i++)
+            if (!float.IsFinite(normalized[i]))
+                throw new ArgumentException($"Observation value {i} is {normalized[i]}; observations must be finite.", nameof(observations));
+        obsNormalizer.Normalize(normalized);
+
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        var cond = tensor(normalized, [batch, condDim]).to(device);
+        using var result = sampler.Sample(cond, generator);
+        var executed = result.Trajectory.narrow(1, Config.FirstActionIndex, Config.NActionSteps).to(float32).cpu().contiguous();
+        float[] actions = executed.data<float>().ToArray();
+        actionNormalizer.Unnormalize(actions);
+        return new ActionChunk(actions, batch, Config.NActionSteps, Config.ActionDim, result.Stats);
+    }
+
+    public void Dispose()
+    {
+        scheduler.Dispose();
+        schedule.Dispose();
+        if (ownsNetwork) network.Dispose();
+    }
+}

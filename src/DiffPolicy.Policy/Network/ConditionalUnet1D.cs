@@ -1,0 +1,105 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DiffPolicy.Policy.Network;
+
+/// <summary>
+/// DiffusionPolicy's noise-prediction network (DP-C): a 1-D temporal U-Net over the action
+/// trajectory, FiLM-conditioned on the diffusion step and the observation features. Submodule and
+/// parameter names equal the original's state-dict keys.
+/// </summary>
+public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor>
+{
+#pragma warning disable IDE1006 // field names are the PyTorch state-dict keys
+    readonly Sequential diffusion_step_encoder;
+    readonly ModuleList<UnetLevel> down_modules;
+    readonly ModuleList<ConditionalResidualBlock1D> mid_modules;
+    readonly ModuleList<UnetLevel> up_modules;
+    readonly Sequential final_conv;
+#pragma warning restore IDE1006
+
+    public ConditionalUnet1DConfig Config { get; }
+
+    public ConditionalUnet1D(ConditionalUnet1DConfig config) : base(nameof(ConditionalUnet1D))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        int d = config.DiffusionStepEmbedDim, k = config.KernelSize, g = config.NGroups, cond = config.CondDim;
+        bool scale = config.CondPredictScale;
+        ConditionalResidualBlock1D Residual(int inChannels, int outChannels) =>
+            new(inChannels, outChannels, cond, k, g, scale);
+
+        diffusion_step_encoder = nn.Sequential(new SinusoidalPosEmb(d), nn.Linear(d, 4 * d), nn.Mish(), nn.Linear(4 * d, d));
+
+        int[] dims = [config.InputDim, .. config.DownDims];
+        int levels = config.DownDims.Count;
+        down_modules = nn.ModuleList<UnetLevel>();
+        for (int i = 0; i < levels; i++)
+        {
+            bool last = i == levels - 1;
+            down_modules.Add(new UnetLevel(
+                Residual(dims[i], dims[i + 1]),
+                Residual(dims[i + 1], dims[i + 1]),
+                last ? nn.Identity() : new Downsample1d(dims[i + 1])));
+        }
+
+        int top = dims[^1];
+        mid_modules = nn.ModuleList(Residual(top, top), Residual(top, top));
+
+        // Levels in reverse except the first; every one upsamples (the original's is_last never fires).
+        up_modules = nn.ModuleList<UnetLevel>();
+        for (int i = levels - 1; i >= 1; i--)
+        {
+            int dimIn = dims[i], dimOut = dims[i + 1];
+            up_modules.Add(new UnetLevel(Residual(2 * dimOut, dimIn), Residual(dimIn, dimIn), new Upsample1d(dimIn)));
+        }
+
+        int start = config.DownDims[0];
+        final_conv = nn.Sequential(new Conv1dBlock(start, start, k, g), nn.Conv1d(start, config.InputDim, 1));
+        RegisterComponents();
+    }
+
+    /// <summary>Predicts the noise (or the clean sample, as trained) of <paramref name="sample"/>.</summary>
+    /// <param name="sample">(B, T, input_dim) noisy action trajectory; T a multiple of 2^(levels−1).</param>
+    /// <param name="timestep">(B,) diffusion steps (integer or float).</param>
+    /// <param name="globalCond">(B, global_cond_dim) observation features.</param>
+    /// <returns>(B, T, input_dim).</returns>
+    public override Tensor forward(Tensor sample, Tensor timestep, Tensor globalCond)
+    {
+        CheckShapes(sample, timestep, globalCond);
+        using var scope = NewDisposeScope();
+        var cond = cat([diffusion_step_encoder.call(timestep), globalCond], -1);
+
+        var x = sample.transpose(1, 2);
+        var skips = new Stack<Tensor>();
+        foreach (var level in down_modules)
+        {
+            x = level.Forward(x, cond, out var skip);
+            skips.Push(skip);
+        }
+        foreach (var block in mid_modules)
+            x = block.call(x, cond);
+        foreach (var level in up_modules)
+        {
+            x = cat([x, skips.Pop()], 1);
+            x = level.Forward(x, cond, out _);
+        }
+        return final_conv.call(x).transpose(1, 2).MoveToOuterDisposeScope();
+    }
+
+    void CheckShapes(Tensor sample, Tensor timestep, Tensor globalCond)
+    {
+        int factor = 1 << (Config.DownDims.Count - 1);
+        if (sample.dim() != 3 || sample.shape[2] != Config.InputDim || sample.shape[1] % factor != 0)
+            throw new ArgumentException(
+                $"sample must be (B, T, {Config.InputDim}) with T a multiple of {factor}, got ({string.Join(", ", sample.shape)}).", nameof(sample));
+        long batch = sample.shape[0];
+        if (timestep.dim() != 1 || timestep.shape[0] != batch)
+            throw new ArgumentException($"timestep must be ({batch},), got ({string.Join(", ", timestep.shape)}).", nameof(timestep));
+        if (globalCond.dim() != 2 || globalCond.shape[0] != batch || globalCond.shape[1] != Config.GlobalCondDim)
+            throw new ArgumentException(
+                $"global_cond must be ({batch}, {Config.GlobalCondDim}), got ({string.Join(", ", globalCond.shape)}).", nameof(globalCond));
+    }
+}

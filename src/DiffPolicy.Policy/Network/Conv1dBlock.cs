@@ -1,0 +1,31 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DiffPolicy.Policy.Network;
+
+/// <summary>Conv1d (same length) → GroupNorm → Mish, as <c>block.0/1/2</c>.</summary>
+public sealed class Conv1dBlock : nn.Module<Tensor, Tensor>
+{
+#pragma warning disable IDE1006 // field names are the PyTorch state-dict keys
+    readonly Sequential block;
+#pragma warning restore IDE1006
+
+    public Conv1dBlock(int inChannels, int outChannels, int kernelSize, int nGroups) : base(nameof(Conv1dBlock))
+    {
+        var norm = nn.GroupNorm(nGroups, outChannels);
+        // TorchSharp 0.107 leaves GroupNorm's affine parameters uninitialised; PyTorch starts them at 1 and 0.
+        using (no_grad())
+        {
+            norm.weight!.fill_(1);
+            norm.bias!.zero_();
+        }
+        block = nn.Sequential(
+            nn.Conv1d(inChannels, outChannels, kernelSize, padding: kernelSize / 2),
+            norm,
+            nn.Mish());
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => block.call(x);
+}

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DiffPolicy.Policy.Network;
+using DiffPolicy.Policy.Sampling;
+using DiffPolicy.Policy.Training;
+
+namespace DiffPolicy.Policy;
+
+/// <summary>
+/// A DiffusionPolicy configuration (low-dim, global FiLM conditioning): what the policy observes,
+/// its horizons, the network, the noise scheduler, the sampler and how it is trained. JSON in
+/// snake_case; see configs/README.md.
+/// </summary>
+public sealed record PolicyConfig
+{
+    public string Task { get; init; } = "pusht";
+
+    /// <summary>Dataset key of the observation (e.g. "keypoint": the 8 T corners + agent, 18 values).</summary>
+    public string ObsKey { get; init; } = "keypoint";
+
+    public required int ObsDim { get; init; }
+    public required int ActionDim { get; init; }
+
+    /// <summary>Length of the predicted action trajectory.</summary>
+    public int Horizon { get; init; } = 16;
+
+    /// <summary>Observations the policy conditions on (the last n, padded by repeating the first).</summary>
+    public int NObsSteps { get; init; } = 2;
+
+    /// <summary>Actions executed per chunk: prediction[n_obs_steps − 1 : n_obs_steps − 1 + n_action_steps].</summary>
+    public int NActionSteps { get; init; } = 8;
+
+    public double ControlHz { get; init; } = 10;
+
+    public required ConditionalUnet1DConfig Model { get; init; }
+    public NoiseSchedulerConfig Scheduler { get; init; } = new();
+    public SamplerOptions Sampler { get; init; } = new();
+    public TrainingConfig Training { get; init; } = new();
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        WriteIndented = true,
+        AllowTrailingCommas = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+    };
+
+    public static PolicyConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Policy config '{path}' does not exist.", path);
+        try
+        {
+            return FromJson(File.ReadAllText(path));
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    public static PolicyConfig FromJson(string json)
+    {
+        PolicyConfig config;
+        try
+        {
+            config = JsonSerializer.Deserialize<PolicyConfig>(json, Json) ?? throw new InvalidDataException("The policy config is JSON null.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Invalid policy config: {e.Message}", e);
+        }
+        config.Validate();
+        return config;
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Index of the first executed action in the predicted trajectory.</summary>
+    [JsonIgnore]
+    public int FirstActionIndex => NObsSteps - 1;
+
+    public void Validate()
+    {
+        static void Require(bool condition, string message)
+        {
+            if (!condition) throw new InvalidDataException(message);
+        }
+        Require(ObsDim > 0 && ActionDim > 0, $"obs_dim and action_dim must be positive, got {ObsDim} and {ActionDim}.");
+        Require(NObsSteps >= 1 && NActionSteps >= 1, "n_obs_steps and n_action_steps must be at least 1.");
+        Require(NObsSteps - 1 + NActionSteps <= Horizon,
+            $"n_obs_steps − 1 + n_action_steps ({NObsSteps - 1 + NActionSteps}) must fit in the horizon ({Horizon}).");
+        Require(ControlHz > 0 && double.IsFinite(ControlHz), $"control_hz must be positive, got {ControlHz}.");
+        Require(Model.InputDim == ActionDim, $"model.input_dim ({Model.InputDim}) must equal action_dim ({ActionDim}).");
+        Require(Model.GlobalCondDim == NObsSteps * ObsDim,
+            $"model.global_cond_dim ({Model.GlobalCondDim}) must equal n_obs_steps × obs_dim ({NObsSteps * ObsDim}).");
+        Require(Model.Horizon is null || Model.Horizon == Horizon, $"model.horizon ({Model.Horizon}) must equal horizon ({Horizon}).");
+        (Model with { Horizon = Horizon }).Validate();
+        Scheduler.Validate();
+        Sampler.Validate();
+        Training.Validate();
+    }
+}

@@ -1,0 +1,31 @@
+namespace DiffPolicy.Policy.Sampling;
+
+/// <summary>How the reverse process is run.</summary>
+public enum SamplerMethod
+{
+    /// <summary>One network call per step.</summary>
+    Sequential,
+
+    /// <summary>Picard iterations over a sliding window of steps (Shih et al., 2023).</summary>
+    Paradigms,
+}
+
+/// <summary>Sampler settings; <see cref="Window"/> and <see cref="Tolerance"/> only matter for ParaDiGMS.</summary>
+public sealed record SamplerOptions
+{
+    public SamplerMethod Method { get; init; } = SamplerMethod.Paradigms;
+
+    /// <summary>P: steps evaluated together in one batched network call.</summary>
+    public int Window { get; init; } = 16;
+
+    /// <summary>τ: a step has converged when its squared update, divided by the step's DDPM variance and
+    /// the number of elements of one sample, is at most τ². τ = 0 reproduces sequential sampling.</summary>
+    public double Tolerance { get; init; } = 0.1;
+
+    public void Validate()
+    {
+        if (Window < 1) throw new ArgumentOutOfRangeException(nameof(Window), Window, "The ParaDiGMS window must be at least 1.");
+        if (!(Tolerance >= 0) || double.IsInfinity(Tolerance))
+            throw new ArgumentOutOfRangeException(nameof(Tolerance), Tolerance, "The ParaDiGMS tolerance must be finite and non-negative.");
+    }
+}

@@ -1,0 +1,31 @@
+using DiffPolicy.Policy.Schedulers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffPolicy.Policy.Sampling;
+
+/// <summary>The reverse process one step at a time: S network calls.</summary>
+internal static class SequentialSampler
+{
+    public static Tensor Run(DenoisingProblem problem, out int iterations, out int evaluations)
+    {
+        var scheduler = problem.Scheduler;
+        int steps = scheduler.Steps;
+        var x = problem.Noise.Initial.clone();
+        var previousPrediction = zeros_like(x).unsqueeze(0);
+        for (int j = 0; j < steps; j++)
+        {
+            using var scope = NewDisposeScope();
+            var modelOutput = problem.Evaluate(x, j, 1).unsqueeze(0);
+            var slot = problem.StepIndices[j..(j + 1)];
+            var sample = x.unsqueeze(0);
+            var prediction = scheduler.Predict(modelOutput, sample, slot);
+            var next = scheduler.Mean(modelOutput, sample, prediction, previousPrediction, slot);
+            if (problem.ScaledNoise is { } noise) next += noise[j..(j + 1)];
+            x.copy_(next[0]);
+            previousPrediction.copy_(prediction);
+        }
+        iterations = evaluations = steps;
+        return x;
+    }
+}

@@ -1,0 +1,300 @@
+using System.Globalization;
+using System.Text.Json;
+using DiffPolicy.Data;
+using DiffPolicy.Policy.Checkpoints;
+using DiffPolicy.Policy.Network;
+using DiffPolicy.Policy.Schedulers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DiffPolicy.Policy.Training;
+
+/// <summary>What a training run reports after every step.</summary>
+public sealed record TrainingProgress(int Step, int TotalSteps, double Loss, double LearningRate, double SamplesPerSecond, double? ValLoss, double? Score);
+
+/// <summary>
+/// Trains a low-dim DiffusionPolicy (ε-prediction MSE on noised action windows, conditioned on the
+/// first n_obs_steps observations of each window) in a run directory that it can resume exactly:
+/// <list type="bullet">
+/// <item><c>config.json</c>, the policy configuration (a resumed run must use the same one);</item>
+/// <item><c>state/</c>: model, EMA, optimiser and step, replaced atomically every <c>save_every</c> steps;</item>
+/// <item><c>policy/</c>: the EMA policy checkpoint at the last save;</item>
+/// <item><c>log.csv</c>: step, loss, learning rate, validation loss, rollout score, elapsed seconds.</item>
+/// </list>
+/// Batches come from a per-epoch permutation seeded by (seed, epoch) and noise from a generator
+/// seeded by (seed, step), so a resumed run repeats the interrupted run's losses.
+/// </summary>
+public sealed class TrainingRun
+{
+    const string ConfigFile = "config.json", StateDir = "state", PolicyDir = "policy", LogFile = "log.csv";
+    const string LogHeader = "step,loss,lr,val_loss,score,elapsed_s";
+
+    readonly PolicyConfig config;
+    readonly ReplayBuffer data;
+    readonly string directory;
+    readonly Device device;
+
+    public TrainingRun(PolicyConfig config, ReplayBuffer data, string directory, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(data);
+        config.Validate();
+        this.config = config;
+        this.data = data;
+        this.directory = Path.GetFullPath(directory);
+        this.device = device ?? CPU;
+    }
+
+    public string PolicyDirectory => Path.Combine(directory, PolicyDir);
+    public string LogPath => Path.Combine(directory, LogFile);
+
+    /// <summary>
+    /// Trains up to <c>training.steps</c>, resuming from the last save if the directory holds one.
+    /// <paramref name="rollout"/> (optional) scores the EMA policy in closed loop every
+    /// <c>rollout_every</c> steps. Cancelling saves the state at the current step and returns.
+    /// </summary>
+    public int Run(IProgress<TrainingProgress>? progress = null, Func<DiffusionPolicy, int, double>? rollout = null, CancellationToken cancel = default)
+    {
+        var t = config.Training;
+        Directory.CreateDirectory(directory);
+        CheckOrWriteConfig();
+
+        float[] obs = data.Column(config.ObsKey, out int obsWidth);
+        float[] action = data.Column("action", out int actionWidth);
+        if (obsWidth != config.ObsDim || actionWidth != config.ActionDim)
+            throw new InvalidDataException(
+                $"The dataset's '{config.ObsKey}' has {obsWidth} values per step and 'action' {actionWidth}; the config says obs_dim {config.ObsDim}, action_dim {config.ActionDim}.");
+        var obsNormalizer = LinearNormalizer.FitLimits(obs, obsWidth);
+        var actionNormalizer = LinearNormalizer.FitLimits(action, actionWidth);
+        obs = (float[])obs.Clone();
+        action = (float[])action.Clone();
+        obsNormalizer.Normalize(obs);
+        actionNormalizer.Normalize(action);
+
+        var (trainEpisodes, valEpisodes) = SplitEpisodes(data.Episodes, t.ValRatio, t.Seed);
+        var train = new SequenceSampler(data, config.Horizon, config.NObsSteps - 1, config.NActionSteps - 1, trainEpisodes);
+        var val = new SequenceSampler(data, config.Horizon, config.NObsSteps - 1, config.NActionSteps - 1, valEpisodes);
+        if (train.Count == 0) throw new InvalidDataException("The dataset yields no training windows.");
+
+        torch.manual_seed(t.Seed);
+        var modelConfig = config.Model with { Horizon = config.Horizon };
+        using var model = new ConditionalUnet1D(modelConfig);
+        using var emaNetwork = new ConditionalUnet1D(modelConfig);
+        model.to(device);
+        emaNetwork.to(device);
+        using (no_grad())
+            foreach (var ((_, target), (_, source)) in emaNetwork.named_parameters().Zip(model.named_parameters()))
+                target.copy_(source);
+        var ema = new EmaModel(emaNetwork, t.EmaPower);
+        using var optimizer = optim.AdamW(model.parameters(), t.LearningRate, t.Beta1, t.Beta2, weight_decay: t.WeightDecay);
+        using var schedule = new NoiseSchedule(config.Scheduler.NumTrainTimesteps);
+
+        int step = LoadState(model, emaNetwork, optimizer);
+        TruncateLog(step);
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        double elapsedBefore = ElapsedAtLastSave();
+
+        var batch = new Batch(config, t.BatchSize);
+        int[]? permutation = null;
+        int permutationEpoch = -1;
+        int stepsPerEpoch = Math.Max(1, train.Count / t.BatchSize);
+        while (step < t.Steps && !cancel.IsCancellationRequested)
+        {
+            int epoch = step / stepsPerEpoch;
+            if (epoch != permutationEpoch)
+            {
+                permutation = Permutation(train.Count, t.Seed, epoch);
+                permutationEpoch = epoch;
+            }
+            int first = step % stepsPerEpoch * t.BatchSize;
+            batch.Fill(train, obs, action, i => permutation![(first + i) % permutation.Length]);
+
+            double lr = LearningRateSchedule.CosineWithWarmup(t.LearningRate, step, t.WarmupSteps, t.Steps);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            double loss;
+            using (var scope = NewDisposeScope())
+            {
+                model.train();
+                var l = Loss(model, schedule, batch, StepGenerator(t.Seed, step));
+                optimizer.zero_grad();
+                l.backward();
+                optimizer.step();
+                loss = l.item<float>();
+            }
+            if (!double.IsFinite(loss))
+                throw new InvalidOperationException($"The loss became {loss} at step {step}; the last good state is in '{Path.Combine(directory, StateDir)}'.");
+            ema.Step(model, step);
+            step++;
+
+            double? valLoss = null, score = null;
+            if (step % t.ValEvery == 0 || step == t.Steps) valLoss = ValidationLoss(emaNetwork, schedule, val, obs, action, t.Seed);
+            bool save = step % t.SaveEvery == 0 || step == t.Steps || cancel.IsCancellationRequested;
+            if (save) SavePolicy(emaNetwork, obsNormalizer, actionNormalizer);
+            if (rollout != null && t.RolloutEvery > 0 && (step % t.RolloutEvery == 0 || step == t.Steps))
+            {
+                using var policy = DiffusionPolicy.FromNetwork(config, emaNetwork, obsNormalizer, actionNormalizer, device);
+                score = rollout(policy, step);
+            }
+            double elapsed = elapsedBefore + stopwatch.Elapsed.TotalSeconds;
+            AppendLog(step, loss, lr, valLoss, score, elapsed);
+            if (save) SaveState(model, emaNetwork, optimizer, step, elapsed);
+            progress?.Report(new TrainingProgress(step, t.Steps, loss, lr, t.BatchSize * step / Math.Max(1e-9, elapsed), valLoss, score));
+        }
+        return step;
+    }
+
+    static Tensor Loss(ConditionalUnet1D network, NoiseSchedule schedule, Batch batch, Generator generator)
+    {
+        var trajectory = batch.Action();
+        var noise = randn(trajectory.shape, generator: generator).to(trajectory.device);
+        var timesteps = randint(0, schedule.TrainTimesteps, [trajectory.shape[0]], generator: generator).to(trajectory.device);
+        var noisy = schedule.AddNoise(trajectory, noise, timesteps);
+        var prediction = network.call(noisy, timesteps, batch.GlobalCond());
+        return nn.functional.mse_loss(prediction, noise);
+    }
+
+    double ValidationLoss(ConditionalUnet1D network, NoiseSchedule schedule, SequenceSampler val, float[] obs, float[] action, int seed)
+    {
+        if (val.Count == 0) return double.NaN;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        network.eval();
+        int size = Math.Min(val.Count, config.Training.BatchSize);
+        var batch = new Batch(config, size);
+        double total = 0;
+        int batches = 0;
+        for (int start = 0; start < val.Count && batches < 8; start += size, batches++)
+        {
+            batch.Fill(val, obs, action, i => (start + i) % val.Count);
+            total += Loss(network, schedule, batch, StepGenerator(seed, -1 - batches)).item<float>();
+        }
+        return total / batches;
+    }
+
+    /// <summary>Training windows gathered into (B, horizon, ·) buffers, normalised.</summary>
+    sealed class Batch(PolicyConfig config, int size)
+    {
+        readonly float[] obs = new float[size * config.Horizon * config.ObsDim];
+        readonly float[] action = new float[size * config.Horizon * config.ActionDim];
+        readonly float[] cond = new float[size * config.NObsSteps * config.ObsDim];
+
+        public void Fill(SequenceSampler sampler, float[] obsColumn, float[] actionColumn, Func<int, int> window)
+        {
+            int obsWindow = config.Horizon * config.ObsDim, actionWindow = config.Horizon * config.ActionDim;
+            int condWindow = config.NObsSteps * config.ObsDim;
+            for (int i = 0; i < size; i++)
+            {
+                int w = window(i);
+                sampler.Fill(w, obsColumn, config.ObsDim, obs.AsSpan(i * obsWindow, obsWindow));
+                sampler.Fill(w, actionColumn, config.ActionDim, action.AsSpan(i * actionWindow, actionWindow));
+                obs.AsSpan(i * obsWindow, condWindow).CopyTo(cond.AsSpan(i * condWindow));
+            }
+        }
+
+        public Tensor Action() => tensor(action, [size, config.Horizon, config.ActionDim]);
+        public Tensor GlobalCond() => tensor(cond, [size, config.NObsSteps * config.ObsDim]);
+    }
+
+    static Generator StepGenerator(int seed, long step) =>
+        new Generator(unchecked((ulong)(seed * 1_000_003L + step)));
+
+    static int[] Permutation(int count, int seed, int epoch)
+    {
+        var permutation = Enumerable.Range(0, count).ToArray();
+        new Random(HashCode.Combine(seed, epoch) & int.MaxValue).Shuffle(permutation);
+        return permutation;
+    }
+
+    /// <summary>DiffusionPolicy's get_val_mask: a seeded choice of round(val_ratio × n) episodes (at least 1 when the ratio is positive), never all of them.</summary>
+    static (HashSet<int> Train, HashSet<int> Val) SplitEpisodes(int episodes, double valRatio, int seed)
+    {
+        int nVal = valRatio <= 0 ? 0 : Math.Min(Math.Max(1, (int)Math.Round(episodes * valRatio)), episodes - 1);
+        var order = Enumerable.Range(0, episodes).ToArray();
+        new Random(seed).Shuffle(order);
+        return (order.Skip(nVal).ToHashSet(), order.Take(nVal).ToHashSet());
+    }
+
+    void CheckOrWriteConfig()
+    {
+        string path = Path.Combine(directory, ConfigFile);
+        string json = config.ToJson();
+        if (File.Exists(path))
+        {
+            if (File.ReadAllText(path) != json)
+                throw new InvalidOperationException(
+                    $"'{directory}' holds a run with a different configuration ({path}); use a new --out directory or the same config.");
+            return;
+        }
+        File.WriteAllText(path, json);
+    }
+
+    void SavePolicy(ConditionalUnet1D ema, LinearNormalizer obs, LinearNormalizer action) =>
+        PolicyCheckpoint.Save(PolicyDirectory, config, ema, obs, action);
+
+    sealed record SavedProgress(int Step, double ElapsedSeconds, int Episodes, int Steps);
+
+    void SaveState(ConditionalUnet1D model, ConditionalUnet1D ema, OptimizerHelper optimizer, int step, double elapsed) =>
+        AtomicDirectory.Write(Path.Combine(directory, StateDir), staging =>
+        {
+            model.SaveSafetensors(Path.Combine(staging, "model.safetensors"));
+            ema.SaveSafetensors(Path.Combine(staging, "ema.safetensors"));
+            optimizer.save_state_dict(Path.Combine(staging, "optimizer.bin"));
+            File.WriteAllText(Path.Combine(staging, "progress.json"),
+                JsonSerializer.Serialize(new SavedProgress(step, elapsed, data.Episodes, data.Steps)));
+        });
+
+    int LoadState(ConditionalUnet1D model, ConditionalUnet1D ema, OptimizerHelper optimizer)
+    {
+        string dir;
+        try
+        {
+            dir = AtomicDirectory.Resolve(Path.Combine(directory, StateDir));
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return 0;
+        }
+        var saved = ReadProgress(dir);
+        if (saved.Episodes != data.Episodes || saved.Steps != data.Steps)
+            throw new InvalidOperationException(
+                $"'{directory}' was trained on {saved.Episodes} episodes / {saved.Steps} steps, not this dataset's {data.Episodes} / {data.Steps}.");
+        model.LoadStrict(Path.Combine(dir, "model.safetensors"));
+        ema.LoadStrict(Path.Combine(dir, "ema.safetensors"));
+        optimizer.load_state_dict(Path.Combine(dir, "optimizer.bin"));
+        return saved.Step;
+    }
+
+    double ElapsedAtLastSave()
+    {
+        try
+        {
+            return ReadProgress(AtomicDirectory.Resolve(Path.Combine(directory, StateDir))).ElapsedSeconds;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return 0;
+        }
+    }
+
+    static SavedProgress ReadProgress(string dir) =>
+        JsonSerializer.Deserialize<SavedProgress>(File.ReadAllText(Path.Combine(dir, "progress.json")))
+        ?? throw new InvalidDataException($"'{dir}/progress.json' is empty.");
+
+    /// <summary>Drops log rows written after the last save, so a resumed run continues one curve.</summary>
+    void TruncateLog(int step)
+    {
+        if (!File.Exists(LogPath) || step == 0)
+        {
+            File.WriteAllText(LogPath, LogHeader + "\n");
+            return;
+        }
+        var kept = File.ReadAllLines(LogPath).Skip(1)
+            .Where(line => int.Parse(line.AsSpan(0, line.IndexOf(',', StringComparison.Ordinal)), CultureInfo.InvariantCulture) <= step);
+        File.WriteAllLines(LogPath, kept.Prepend(LogHeader));
+    }
+
+    void AppendLog(int step, double loss, double lr, double? valLoss, double? score, double elapsed) =>
+        File.AppendAllText(LogPath, string.Create(CultureInfo.InvariantCulture,
+            $"{step},{loss:R},{lr:R},{(valLoss is { } v ? v.ToString("R", CultureInfo.InvariantCulture) : "")},{(score is { } s ? s.ToString("R", CultureInfo.InvariantCulture) : "")},{elapsed:F1}\n"));
+}

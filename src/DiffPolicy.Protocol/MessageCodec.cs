@@ -1,0 +1,255 @@
+using System.Buffers;
+using DiffPolicy.Protocol.Codec;
+using MessagePack;
+
+namespace DiffPolicy.Protocol;
+
+/// <summary>
+/// Frames ↔ <see cref="Message"/>s. Decoding treats every frame as untrusted: bounded size, nesting, entry counts and
+/// string lengths; strict field types; finite floats. Any refusal is a <see cref="ProtocolException"/>.
+/// </summary>
+public static class MessageCodec
+{
+    /// <summary>The protocol version this codec speaks, sent in <c>hello</c> and <c>welcome</c>.</summary>
+    public const int ProtocolVersion = 1;
+
+    /// <summary>The longest robot name.</summary>
+    public const int MaxRobotName = 64;
+
+    public static Message Decode(ReadOnlyMemory<byte> frame) => Decode(frame, ProtocolLimits.Default);
+
+    public static Message Decode(ReadOnlyMemory<byte> frame, ProtocolLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var fields = FrameFields.Parse(frame, limits);
+        try
+        {
+            return fields.String("type") switch
+            {
+                MessageTypes.Hello => new Hello(fields.Int32("protocol", 0, int.MaxValue), RobotName(fields, "robot")),
+                MessageTypes.Welcome => new Welcome(
+                    fields.Int32("protocol", 0, int.MaxValue), RobotName(fields, "robot"), fields.String("server"),
+                    ReadMetadata(fields), fields.Double("robot_timeout_s"), fields.Int32("max_frame_bytes", 1, int.MaxValue)),
+                MessageTypes.Obs => new Observation(
+                    fields.UInt64("seq"), fields.Int64("episode", 0, long.MaxValue), fields.Int64("step", 0, long.MaxValue),
+                    fields.Double("t"), fields.Bool("infer", whenAbsent: true), fields.FloatMap("obs")),
+                MessageTypes.Actions => ReadActions(fields),
+                MessageTypes.Reset => new Reset(),
+                MessageTypes.Ping => new Ping(fields.UInt64("seq"), fields.Double("t")),
+                MessageTypes.Pong => new Pong(fields.UInt64("seq"), fields.Double("t"), fields.Bool("session", whenAbsent: false)),
+                MessageTypes.Error => new ProtocolError(fields.String("code"), fields.String("message"), fields.Has("ref_seq") ? fields.UInt64("ref_seq") : null),
+                MessageTypes.Bye => new Bye(),
+                var other => throw new ProtocolException(ErrorCodes.UnknownType, $"unknown message type '{other}'", fields.Seq),
+            };
+        }
+        catch (Exception ex) when (ex is not ProtocolException)
+        {
+            throw new ProtocolException(ErrorCodes.BadMessage, ex.Message, fields.Seq, ex);
+        }
+    }
+
+    public static byte[] Encode(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var buffer = new ArrayBufferWriter<byte>(256);
+        switch (message)
+        {
+            case Hello m:
+            {
+                var w = FrameWriter.Begin(buffer, MessageTypes.Hello, 2);
+                w.Write("protocol");
+                w.Write(m.Protocol);
+                w.Write("robot");
+                w.Write(m.Robot);
+                return w.Finish(buffer);
+            }
+            case Welcome m:
+            {
+                var w = FrameWriter.Begin(buffer, MessageTypes.Welcome, 11);
+                w.Write("protocol");
+                w.Write(m.Protocol);
+                w.Write("robot");
+                w.Write(m.Robot);
+                w.Write("server");
+                w.Write(m.Server);
+                WriteMetadata(ref w, m.Policy);
+                w.Write("robot_timeout_s");
+                w.Write(m.RobotTimeoutSeconds);
+                w.Write("max_frame_bytes");
+                w.Write(m.MaxFrameBytes);
+                return w.Finish(buffer);
+            }
+            case Observation m:
+            {
+                var w = FrameWriter.Begin(buffer, MessageTypes.Obs, 6);
+                w.Write("seq");
+                w.Write(m.Seq);
+                w.Write("episode");
+                w.Write(m.Episode);
+                w.Write("step");
+                w.Write(m.Step);
+                w.Write("t");
+                w.Write(m.Time);
+                w.Write("infer");
+                w.Write(m.Infer);
+                w.Write("obs");
+                w.WriteMapHeader(m.Data.Count);
+                foreach (var (key, values) in m.Data)
+                {
+                    w.Write(key);
+                    w.WriteFloats(values);
+                }
+                return w.Finish(buffer);
+            }
+            case ActionChunk m:
+            {
+                var w = FrameWriter.Begin(buffer, MessageTypes.Actions, 12);
+                w.Write("obs_seq");
+                w.Write(m.ObsSeq);
+                w.Write("obs_t");
+                w.Write(m.ObsTime);
+                w.Write("episode");
+                w.Write(m.Episode);
+                w.Write("start_step");
+                w.Write(m.StartStep);
+                w.Write("dt");
+                w.Write(m.Dt);
+                w.Write("n_actions");
+                w.Write(m.Count);
+                w.Write("action_dim");
+                w.Write(m.ActionDim);
+                w.Write("actions");
+                w.WriteFloats(m.Values);
+                w.Write("queue_ms");
+                w.Write(m.Timing.QueueMs);
+                w.Write("infer_ms");
+                w.Write(m.Timing.InferMs);
+                w.Write("iterations");
+                w.Write(m.Timing.Iterations);
+                w.Write("evals");
+                w.Write(m.Timing.Evaluations);
+                return w.Finish(buffer);
+            }
+            case Reset:
+            {
+                var w = FrameWriter.Begin(buffer, MessageTypes.Reset, 0);
+                return w.Finish(buffer);
+            }
+            case Ping m:
+            {
+                var w = FrameWriter.Begin(buffer, MessageTypes.Ping, 2);
+                w.Write("seq");
+                w.Write(m.Seq);
+                w.Write("t");
+                w.Write(m.Time);
+                return w.Finish(buffer);
+            }
+            case Pong m:
+            {
+                var w = FrameWriter.Begin(buffer, MessageTypes.Pong, 3);
+                w.Write("seq");
+                w.Write(m.Seq);
+                w.Write("t");
+                w.Write(m.Time);
+                w.Write("session");
+                w.Write(m.Session);
+                return w.Finish(buffer);
+            }
+            case ProtocolError m:
+            {
+                var w = FrameWriter.Begin(buffer, MessageTypes.Error, m.Seq is null ? 2 : 3);
+                w.Write("code");
+                w.Write(m.Code);
+                w.Write("message");
+                w.Write(m.Text);
+                if (m.Seq is { } seq)
+                {
+                    w.Write("ref_seq");
+                    w.Write(seq);
+                }
+                return w.Finish(buffer);
+            }
+            case Bye:
+            {
+                var w = FrameWriter.Begin(buffer, MessageTypes.Bye, 0);
+                return w.Finish(buffer);
+            }
+            default:
+                throw new ArgumentException($"no encoding for {message.GetType().Name}", nameof(message));
+        }
+    }
+
+    /// <summary>A robot name: 1–64 characters from [A-Za-z0-9_.-].</summary>
+    public static bool IsValidRobotName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length is 0 or > MaxRobotName)
+        {
+            return false;
+        }
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static string RobotName(FrameFields fields, string name)
+    {
+        var value = fields.String(name);
+        return IsValidRobotName(value)
+            ? value
+            : throw new ProtocolException(ErrorCodes.BadMessage, $"'{name}' must be 1–{MaxRobotName} characters from [A-Za-z0-9_.-]", fields.Seq);
+    }
+
+    static ActionChunk ReadActions(FrameFields fields)
+    {
+        var count = fields.Int32("n_actions", 1, 4096);
+        var dim = fields.Int32("action_dim", 1, 4096);
+        var values = fields.Floats("actions");
+        if (values.Length != count * dim)
+        {
+            throw new ProtocolException(ErrorCodes.BadShape, $"'actions' has {values.Length} values, not n_actions × action_dim = {count * dim}", fields.Seq);
+        }
+        return new ActionChunk(
+            fields.UInt64("obs_seq"), fields.Double("obs_t"), fields.Int64("episode", 0, long.MaxValue), fields.Int64("start_step", 0, long.MaxValue),
+            fields.Double("dt"), count, dim, values,
+            new ServerTiming(fields.Double("queue_ms"), fields.Double("infer_ms"), fields.Int32("iterations", 0, int.MaxValue), fields.Int32("evals", 0, int.MaxValue)));
+    }
+
+    static PolicyMetadata ReadMetadata(FrameFields fields) => new(
+        fields.MapList("obs_keys", key => new ObsKey(key.String("name"), key.Ints("shape", 1, 1 << 24))),
+        fields.Int32("n_obs_steps", 1, 1024), fields.Int32("horizon", 1, 1 << 16), fields.Int32("n_action_steps", 1, 1 << 16),
+        fields.Int32("action_dim", 1, 4096), fields.Double("control_hz"));
+
+    static void WriteMetadata(ref MessagePackWriter writer, PolicyMetadata policy)
+    {
+        writer.Write("obs_keys");
+        writer.WriteArrayHeader(policy.ObsKeys.Count);
+        foreach (var key in policy.ObsKeys)
+        {
+            writer.WriteMapHeader(2);
+            writer.Write("name");
+            writer.Write(key.Name);
+            writer.Write("shape");
+            writer.WriteArrayHeader(key.Shape.Count);
+            foreach (var d in key.Shape)
+            {
+                writer.Write(d);
+            }
+        }
+        writer.Write("n_obs_steps");
+        writer.Write(policy.NObsSteps);
+        writer.Write("horizon");
+        writer.Write(policy.Horizon);
+        writer.Write("n_action_steps");
+        writer.Write(policy.NActionSteps);
+        writer.Write("action_dim");
+        writer.Write(policy.ActionDim);
+        writer.Write("control_hz");
+        writer.Write(policy.ControlHz);
+    }
+}

@@ -1,0 +1,46 @@
+namespace DiffPolicy.Protocol;
+
+/// <summary>One wire message: a MessagePack map whose <c>type</c> key names it. See docs/protocol.md.</summary>
+public abstract record Message;
+
+/// <summary>Robot → server: open a session. <paramref name="Robot"/> names the robot; a new hello under a name in use replaces that session.</summary>
+public sealed record Hello(int Protocol, string Robot) : Message;
+
+/// <summary>Server → robot: the session is open; what the policy expects and produces.</summary>
+public sealed record Welcome(int Protocol, string Robot, string Server, PolicyMetadata Policy, double RobotTimeoutSeconds, int MaxFrameBytes) : Message;
+
+/// <summary>
+/// Robot → server: the observation taken at <paramref name="Step"/> of <paramref name="Episode"/>.
+/// Each array is the key's values in row-major order, finite float32. With <paramref name="Infer"/> false it only
+/// extends the history; with true the server answers with an action chunk starting at <paramref name="Step"/>.
+/// </summary>
+public sealed record Observation(ulong Seq, long Episode, long Step, double Time, bool Infer, IReadOnlyDictionary<string, float[]> Data) : Message;
+
+/// <summary>
+/// Server → robot: <paramref name="Count"/> actions of <paramref name="ActionDim"/> values (row-major); action i is for
+/// step <paramref name="StartStep"/> + i, which equals the observation's step.
+/// </summary>
+public sealed record ActionChunk(
+    ulong ObsSeq, double ObsTime, long Episode, long StartStep, double Dt, int Count, int ActionDim, float[] Values, ServerTiming Timing) : Message;
+
+/// <summary>Where the server spent the time behind one chunk.</summary>
+/// <param name="QueueMs">From the observation's arrival to the start of inference.</param>
+/// <param name="InferMs">Inference alone.</param>
+/// <param name="Iterations">Sampler iterations (Picard sweeps for ParaDiGMS, steps for a sequential sampler).</param>
+/// <param name="Evaluations">Network evaluations (one per denoising step evaluated, batched or not).</param>
+public sealed record ServerTiming(double QueueMs, double InferMs, int Iterations, int Evaluations);
+
+/// <summary>Robot → server: forget this robot's observation history and any pending request.</summary>
+public sealed record Reset : Message;
+
+/// <summary>Robot → server heartbeat; answered even before hello.</summary>
+public sealed record Ping(ulong Seq, double Time) : Message;
+
+/// <summary>Server → robot: echoes the ping; <paramref name="Session"/> tells whether this connection has a session (false after a server restart).</summary>
+public sealed record Pong(ulong Seq, double Time, bool Session) : Message;
+
+/// <summary>Server → robot: the message with <paramref name="Seq"/> (when it carried one) was refused. <paramref name="Code"/> is one of <see cref="ErrorCodes"/>.</summary>
+public sealed record ProtocolError(string Code, string Text, ulong? Seq) : Message;
+
+/// <summary>Robot → server: the robot leaves; the session is closed without reply.</summary>
+public sealed record Bye : Message;

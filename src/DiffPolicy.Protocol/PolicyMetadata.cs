@@ -1,0 +1,41 @@
+namespace DiffPolicy.Protocol;
+
+/// <summary>What a policy consumes and produces, sent in <see cref="Welcome"/>.</summary>
+/// <param name="ObsKeys">Observation arrays the robot must send in every <see cref="Observation"/>.</param>
+/// <param name="NObsSteps">Observations per window (the current one and the ones before it).</param>
+/// <param name="Horizon">Predicted trajectory length; only <paramref name="NActionSteps"/> of it is sent.</param>
+/// <param name="ControlHz">Control rate the policy was trained at; dt = 1 / ControlHz.</param>
+public sealed record PolicyMetadata(
+    IReadOnlyList<ObsKey> ObsKeys, int NObsSteps, int Horizon, int NActionSteps, int ActionDim, double ControlHz)
+{
+    public double Dt => 1.0 / ControlHz;
+
+    public ObsKey? Find(string name)
+    {
+        foreach (var key in ObsKeys)
+        {
+            if (key.Name == name)
+            {
+                return key;
+            }
+        }
+        return null;
+    }
+}
+
+/// <summary>One observation array: its name and shape (without the time axis).</summary>
+public sealed record ObsKey(string Name, IReadOnlyList<int> Shape)
+{
+    public int Length
+    {
+        get
+        {
+            var n = 1;
+            foreach (var d in Shape)
+            {
+                n *= d;
+            }
+            return n;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace DiffPolicy.Protocol.Transport;
+
+/// <summary>Creates the two socket ends of the protocol with the options it relies on.</summary>
+public static class Sockets
+{
+    /// <summary>
+    /// A ROUTER bound to <paramref name="address"/> (port <c>*</c> or <c>0</c>: any free port). Binding to anything but
+    /// loopback requires <paramref name="curveServer"/> (a key pair); with it, only CurveZMQ clients can connect.
+    /// </summary>
+    /// <param name="endpoint">The endpoint actually bound, with the port resolved.</param>
+    public static RouterSocket BindRouter(string address, NetMQCertificate? curveServer, ProtocolLimits limits, out string endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        ArgumentNullException.ThrowIfNull(limits);
+        if (curveServer is null && !Endpoints.IsLoopback(address))
+        {
+            throw new ArgumentException(
+                $"binding '{address}' exposes the server beyond this machine: give it CurveZMQ server keys, or bind a loopback address",
+                nameof(address));
+        }
+        if (curveServer is { HasSecretKey: false })
+        {
+            throw new ArgumentException("the CurveZMQ server certificate needs its secret key", nameof(curveServer));
+        }
+        var socket = new RouterSocket();
+        try
+        {
+            socket.Options.Linger = TimeSpan.FromMilliseconds(200);
+            // Beyond this a peer is disconnected by ZeroMQ; up to it, the codec answers too_large.
+            socket.Options.MaxMsgSize = 4L * limits.MaxFrameBytes;
+            if (curveServer is not null)
+            {
+                socket.Options.CurveServer = true;
+                socket.Options.CurveCertificate = curveServer;
+            }
+            endpoint = Bind(socket, address);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A DEALER connected to <paramref name="address"/>; it reconnects by itself when the server comes back.</summary>
+    public static DealerSocket ConnectDealer(string address, CurveClientKeys? curve)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var socket = new DealerSocket();
+        socket.Options.Linger = TimeSpan.Zero;
+        socket.Options.SendHighWatermark = 100;
+        socket.Options.ReceiveHighWatermark = 100;
+        if (curve is not null)
+        {
+            socket.Options.CurveServerKey = curve.ServerPublicKey;
+            socket.Options.CurveCertificate = curve.ClientCertificate;
+        }
+        socket.Connect(address);
+        return socket;
+    }
+
+    static string Bind(RouterSocket socket, string address)
+    {
+        if (address.StartsWith("tcp://", StringComparison.Ordinal))
+        {
+            var (host, port) = Endpoints.SplitTcp(address);
+            if (port is "*" or "0")
+            {
+                var chosen = socket.BindRandomPort("tcp://" + host);
+                return $"tcp://{host}:{chosen}";
+            }
+        }
+        socket.Bind(address);
+        return address;
+    }
+}

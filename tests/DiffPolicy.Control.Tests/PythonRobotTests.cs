@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace DiffPolicy.Control.Tests;
+
+/// <summary>examples/python_robot.py (pyzmq + msgpack + numpy, Debian's python3) against the C# server.</summary>
+public class PythonRobotTests(ITestOutputHelper output)
+{
+    // Debian's interpreter: the one that has python3-zmq, python3-msgpack and python3-numpy (.ci/run installs them).
+    const string Python = "/usr/bin/python3";
+
+    [Fact]
+    public void The_python_example_robot_runs_real_time_against_the_server()
+    {
+        using var run = new ServerRun(new EchoPolicy());
+        var summary = RunRobot(run.Endpoint, "--duration", "3");
+
+        Assert.True(summary.GetProperty("handshake").GetBoolean());
+        Assert.Equal("diffpolicy", summary.GetProperty("server").GetString());
+        Assert.Equal(0, summary.GetProperty("protocol_errors").GetInt32());
+        Assert.True(summary.GetProperty("chunks").GetInt32() >= 5, "too few chunks");
+        Assert.True(summary.GetProperty("actions_executed").GetInt32() >= 20, "too few actions executed");
+        Assert.True(run.Server.Stats.Chunks >= summary.GetProperty("chunks").GetInt32());
+    }
+
+    [Fact]
+    public async Task The_python_example_robot_recovers_from_a_server_restart()
+    {
+        var policy = new EchoPolicy();
+        var first = new ServerRun(policy);
+        var endpoint = first.Endpoint;
+        var robot = Task.Run(() => RunRobot(endpoint, "--duration", "5"));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        first.Dispose();
+        await Task.Delay(TimeSpan.FromSeconds(0.5));
+        using var second = new ServerRun(policy, new PolicyServerOptions { Bind = endpoint });
+        var summary = await robot.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, summary.GetProperty("rehellos").GetInt32());
+        Assert.Equal(0, summary.GetProperty("protocol_errors").GetInt32());
+        Assert.True(second.Server.Stats.Chunks >= 3, $"only {second.Server.Stats.Chunks} chunks after the restart");
+    }
+
+    JsonElement RunRobot(string endpoint, params string[] extra)
+    {
+        var script = Path.Combine(RepoRoot(), "examples", "python_robot.py");
+        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { script, "--connect", endpoint, "--json" }.Concat(extra))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
+        {
+            process.Kill();
+            Assert.Fail("the Python robot did not finish within 60 s");
+        }
+        output.WriteLine(stdout.Result);
+        output.WriteLine(stderr.Result);
+        Assert.True(process.ExitCode == 0, $"python_robot.py exited with {process.ExitCode}: {stderr.Result}");
+        return JsonDocument.Parse(stdout.Result.Trim().Split('\n')[^1]).RootElement.Clone();
+    }
+
+    static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "DiffPolicy.Control.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new DirectoryNotFoundException("no DiffPolicy.Control.sln above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,121 @@
+using DiffPolicy.Data;
+using DiffPolicy.Policy.Network;
+using DiffPolicy.Policy.Training;
+
+namespace DiffPolicy.Policy.Tests;
+
+/// <summary>Training runs resume exactly after a hard interruption and produce a usable policy.</summary>
+public sealed class TrainingRunTests : IDisposable
+{
+    readonly string root = Directory.CreateTempSubdirectory("train-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    static PolicyConfig TinyConfig() => new()
+    {
+        ObsKey = "obs",
+        ObsDim = 4,
+        ActionDim = 2,
+        Horizon = 8,
+        NObsSteps = 2,
+        NActionSteps = 4,
+        Model = new ConditionalUnet1DConfig { InputDim = 2, GlobalCondDim = 8, DiffusionStepEmbedDim = 16, DownDims = [16, 32], KernelSize = 3 },
+        Sampler = new Sampling.SamplerOptions { Window = 4 },
+        Training = new TrainingConfig { BatchSize = 16, Steps = 12, WarmupSteps = 3, SaveEvery = 4, ValEvery = 4, ValRatio = 0.2 },
+    };
+
+    static ReplayBuffer Demonstrations()
+    {
+        int[] lengths = [30, 25, 40, 35, 30];
+        int steps = lengths.Sum();
+        var obs = new float[steps * 4];
+        var action = new float[steps * 2];
+        var ends = new long[lengths.Length];
+        int row = 0;
+        for (int e = 0; e < lengths.Length; e++)
+        {
+            for (int t = 0; t < lengths[e]; t++, row++)
+            {
+                double phase = 0.2 * t + e;
+                obs[row * 4] = (float)(100 + 50 * Math.Cos(phase));
+                obs[row * 4 + 1] = (float)(200 + 30 * Math.Sin(phase));
+                obs[row * 4 + 2] = e;
+                obs[row * 4 + 3] = t;
+                action[row * 2] = (float)(100 + 50 * Math.Cos(phase + 0.2));
+                action[row * 2 + 1] = (float)(200 + 30 * Math.Sin(phase + 0.2));
+            }
+            ends[e] = row;
+        }
+        return new ReplayBuffer(new Dictionary<string, NpyArray>
+        {
+            ["obs"] = new(obs, steps, 4),
+            ["action"] = new(action, steps, 2),
+            ["episode_ends"] = new(ends, lengths.Length),
+        });
+    }
+
+    sealed class Interrupt(int atStep) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Step == atStep) throw new OperationCanceledException("simulated kill");
+        }
+    }
+
+    static double[] Losses(string logPath) =>
+        File.ReadAllLines(logPath).Skip(1).Select(l => double.Parse(l.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+    [Fact]
+    public void A_run_killed_between_saves_resumes_on_the_same_loss_curve()
+    {
+        var config = TinyConfig();
+        var data = Demonstrations();
+        var straight = new TrainingRun(config, data, Path.Combine(root, "straight"));
+        Assert.Equal(12, straight.Run());
+
+        string interruptedDir = Path.Combine(root, "interrupted");
+        Assert.Throws<OperationCanceledException>(() => new TrainingRun(config, data, interruptedDir).Run(new Interrupt(7)));
+        Assert.Equal(7, Losses(Path.Combine(interruptedDir, "log.csv")).Length);
+        var resumed = new TrainingRun(config, data, interruptedDir);
+        Assert.Equal(12, resumed.Run());
+
+        double[] expected = Losses(straight.LogPath), actual = Losses(resumed.LogPath);
+        Assert.Equal(12, expected.Length);
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 5);
+    }
+
+    [Fact]
+    public void Resuming_with_another_config_is_refused()
+    {
+        var data = Demonstrations();
+        string dir = Path.Combine(root, "run");
+        new TrainingRun(TinyConfig() with { Training = TinyConfig().Training with { Steps = 4 } }, data, dir).Run();
+        var e = Assert.Throws<InvalidOperationException>(() => new TrainingRun(TinyConfig(), data, dir).Run());
+        Assert.Contains("different configuration", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_saved_policy_predicts_finite_actions_in_the_data_range_and_refuses_bad_observations()
+    {
+        var data = Demonstrations();
+        var run = new TrainingRun(TinyConfig(), data, Path.Combine(root, "run"));
+        run.Run();
+        using var policy = DiffusionPolicy.Load(run.PolicyDirectory);
+        float[] observations = [100, 200, 0, 0, 101, 201, 0, 1, 60, 180, 1, 5, 61, 181, 1, 6];
+        var chunk = policy.PredictActions(observations, batch: 2, new TorchSharp.torch.Generator(7));
+        Assert.Equal(2 * 4 * 2, chunk.Actions.Length);
+        // clip_sample bounds x̂0, hence the final sample, to [−1, 1]: the actions' range in the data.
+        float[] recorded = data.Column("action", out _);
+        for (int i = 0; i < chunk.Actions.Length; i++)
+        {
+            var dim = recorded.Where((_, j) => j % 2 == i % 2).ToArray();
+            Assert.InRange(chunk.Actions[i], dim.Min() - 1e-3f, dim.Max() + 1e-3f);
+        }
+        Assert.True(chunk.Stats.Iterations is > 0 and <= 100);
+
+        observations[3] = float.NaN;
+        Assert.Throws<ArgumentException>(() => policy.PredictActions(observations, batch: 2));
+        Assert.Throws<ArgumentException>(() => policy.PredictActions(observations.AsSpan(0, 5), batch: 1));
+    }
+}
