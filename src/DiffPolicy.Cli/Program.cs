@@ -6,5 +6,7 @@ var root = new RootCommand(
     "DDPM sampler, served to robots over ZeroMQ, with a PushT simulator for evaluation.")
 {
     InfoCommand.Create(),
+    ImportCommand.Create(),
+    BenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
