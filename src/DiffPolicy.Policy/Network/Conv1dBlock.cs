@@ -13,10 +13,11 @@ public sealed class Conv1dBlock : nn.Module<Tensor, Tensor>
 
     public Conv1dBlock(int inChannels, int outChannels, int kernelSize, int nGroups) : base(nameof(Conv1dBlock))
     {
-        block = nn.Sequential(
-            nn.Conv1d(inChannels, outChannels, kernelSize, padding: kernelSize / 2),
-            nn.GroupNorm(nGroups, outChannels),
-            nn.Mish());
+        var norm = nn.GroupNorm(nGroups, outChannels);
+        // TorchSharp 0.107 leaves GroupNorm's affine parameters uninitialised; PyTorch starts at γ = 1, β = 0.
+        nn.init.ones_(norm.weight!);
+        nn.init.zeros_(norm.bias!);
+        block = nn.Sequential(nn.Conv1d(inChannels, outChannels, kernelSize, padding: kernelSize / 2), norm, nn.Mish());
         RegisterComponents();
     }
 
