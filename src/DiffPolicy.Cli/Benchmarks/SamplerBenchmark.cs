@@ -38,16 +38,15 @@ internal sealed class SamplerBenchmark(ConditionalUnet1D network, int horizon, i
                 int v = (r + Math.Max(chunk, 0)) % variants.Length;
                 results[v] = variants[v].Sample(cond, noise);
             }
-            if (chunk < 0) continue;
-            for (int v = 0; v < variants.Length; v++)
+            for (int v = 0; chunk >= 0 && v < variants.Length; v++)
             {
                 var stats = results[v].Stats;
                 latencies[v].Add(stats.WallTime.TotalMilliseconds);
                 iterations[v] += stats.Iterations;
                 evaluations[v] += stats.Evaluations;
                 maxDifference[v] = Math.Max(maxDifference[v], (results[v].Trajectory - results[0].Trajectory).abs().max().item<float>());
-                results[v].Dispose();
             }
+            foreach (var result in results) result.Dispose();
         }
 
         double sequentialMedian = Percentile(latencies[0], 0.5);

@@ -7,14 +7,14 @@ namespace DiffPolicy.Policy.Sampling;
 
 /// <summary>
 /// One chunk's reverse process as the samplers see it: the network evaluated on any set of
-/// consecutive steps for the whole batch, the scheduler, and the noise. Lives inside the chunk's
-/// dispose scope.
+/// consecutive steps for the whole batch, the scheduler, and the noise. The network's FiLM
+/// conditioning depends only on (step, observation), so it is computed once for all S·B rows and
+/// sliced per call. Lives inside the chunk's dispose scope.
 /// </summary>
 internal sealed class DenoisingProblem
 {
     readonly ConditionalUnet1D network;
-    readonly Tensor tiledCondition;   // (maxSlots·B, G): row k·B + i holds global_cond[i]
-    readonly Tensor tiledTimesteps;   // (S·B,): row j·B + i holds t_j
+    readonly FilmConditioning conditioning;   // row j·B + i: step j, sample i
 
     public DiffusionScheduler Scheduler { get; }
     public SamplingNoise Noise { get; }
@@ -27,15 +27,14 @@ internal sealed class DenoisingProblem
 
     public long Batch { get; }
 
-    public DenoisingProblem(ConditionalUnet1D network, DiffusionScheduler scheduler, Tensor globalCond, SamplingNoise noise, int maxSlots)
+    public DenoisingProblem(ConditionalUnet1D network, DiffusionScheduler scheduler, Tensor globalCond, SamplingNoise noise)
     {
         this.network = network;
         Scheduler = scheduler;
         Noise = noise;
         Batch = globalCond.shape[0];
         var device = noise.Initial.device;
-        tiledCondition = globalCond.repeat(maxSlots, 1);
-        tiledTimesteps = scheduler.TimestepTensor.to(device).repeat_interleave(Batch);
+        conditioning = network.Condition(scheduler.TimestepTensor.to(device).repeat_interleave(Batch), globalCond.repeat(scheduler.Steps, 1));
         StepIndices = arange(scheduler.Steps, int64, scheduler.Device);
         bool stochastic = Enumerable.Range(0, scheduler.Steps).Any(j => scheduler.NoiseStd(j) > 0);
         if (stochastic)
@@ -52,10 +51,7 @@ internal sealed class DenoisingProblem
     public Tensor Evaluate(Tensor x, int first, int count)
     {
         long rows = count * Batch;
-        var output = network.call(
-            x.reshape(rows, x.shape[^2], x.shape[^1]),
-            tiledTimesteps[(int)(first * Batch)..(int)((first + count) * Batch)],
-            tiledCondition[..(int)rows]);
+        var output = network.Denoise(x.reshape(rows, x.shape[^2], x.shape[^1]), conditioning.Narrow(first * Batch, rows));
         return output.view(x.shape);
     }
 }
