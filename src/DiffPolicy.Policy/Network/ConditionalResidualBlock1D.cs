@@ -50,7 +50,7 @@ public sealed class ConditionalResidualBlock1D : nn.Module<Tensor, Tensor, Tenso
         var h = blocks[0].call(x);
         h = film.Scale is { } scale ? addcmul(film.Bias, scale, h, 1) : h + film.Bias;
         h = blocks[1].call(h);
-        return (h + residual_conv.call(x)).MoveToOuterDisposeScope();
+        return (h + (residual_conv is Conv1d conv ? GemmConv1d.Apply(conv, x, 1, 0) : x)).MoveToOuterDisposeScope();
     }
 
     /// <param name="x">(B, in, T).</param>
