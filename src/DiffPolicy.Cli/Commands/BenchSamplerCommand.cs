@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DiffPolicy.Cli.Benchmarks;
-using DiffPolicy.Policy;
 using DiffPolicy.Policy.Checkpoints;
 using DiffPolicy.Policy.Network;
 using DiffPolicy.Policy.Sampling;
@@ -111,33 +110,31 @@ internal static class BenchSamplerCommand
         var benchmark = new SamplerBenchmark(network, settings.Horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed);
         var parallel = settings.Windows.Select(p => new SamplerOptions { Window = p, Tolerance = settings.Tolerance }).ToList();
         var measurements = new List<SamplerMeasurement>();
-        foreach (int threadCount in settings.Threads)
+        foreach (var (name, steps) in settings.Schedulers.Where(s => s.Steps > 0))
         {
-            TorchRuntime.SetThreads(threadCount);
-            foreach (var (name, steps) in settings.Schedulers.Where(s => s.Steps > 0))
+            using DiffusionScheduler scheduler = name switch
             {
-                using DiffusionScheduler scheduler = name switch
-                {
-                    "DDPM" => new DdpmScheduler(schedule, steps),
-                    "DDIM" => new DdimScheduler(schedule, steps),
-                    _ => new DpmSolverMultistepScheduler(schedule, steps),
-                };
-                var rows = benchmark.Run(threadCount, scheduler, name, parallel);
-                measurements.AddRange(rows);
-                AnsiConsole.MarkupLineInterpolated($"  threads {threadCount}, {name} {steps} steps: done");
-            }
+                "DDPM" => new DdpmScheduler(schedule, steps),
+                "DDIM" => new DdimScheduler(schedule, steps),
+                _ => new DpmSolverMultistepScheduler(schedule, steps),
+            };
+            measurements.AddRange(benchmark.Run(scheduler, name, settings.Threads, parallel));
+            AnsiConsole.MarkupLineInterpolated($"  {name} {steps} steps: done");
         }
 
         var table = new Table()
             .AddColumn("threads").AddColumn("scheduler").AddColumn("steps").AddColumn("sampler").AddColumn("P")
-            .AddColumn("median ms").AddColumn("p99 ms").AddColumn("iterations").AddColumn("evals").AddColumn("speedup").AddColumn("max |Δ| vs seq");
+            .AddColumn("median ms").AddColumn("p99 ms").AddColumn("CPU ms").AddColumn("iterations").AddColumn("evals").AddColumn("speedup").AddColumn("max |Δ| vs seq");
         foreach (var m in measurements)
             table.AddRow(
-                m.Threads.ToString(CultureInfo.InvariantCulture), m.Scheduler, m.Steps.ToString(CultureInfo.InvariantCulture), m.Method, m.Window,
-                m.MedianMs.ToString("F1", CultureInfo.InvariantCulture), m.P99Ms.ToString("F1", CultureInfo.InvariantCulture),
+                m.Threads.ToString(CultureInfo.InvariantCulture), m.Scheduler, m.Steps.ToString(CultureInfo.InvariantCulture), m.Method,
+                m.Method == "sequential" ? "-" : m.Window.ToString(CultureInfo.InvariantCulture),
+                m.MedianMs.ToString("F1", CultureInfo.InvariantCulture), m.P99Ms.ToString("F1", CultureInfo.InvariantCulture), m.MedianCpuMs.ToString("F0", CultureInfo.InvariantCulture),
                 m.MeanIterations.ToString("F1", CultureInfo.InvariantCulture), m.MeanEvaluations.ToString("F0", CultureInfo.InvariantCulture),
                 m.Speedup.ToString("F2", CultureInfo.InvariantCulture) + "×", m.MaxDifference.ToString("E1", CultureInfo.InvariantCulture));
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("speedup: sequential median / variant median at the same thread count; CPU ms: process CPU time per chunk (median).");
         return measurements;
     }
 
