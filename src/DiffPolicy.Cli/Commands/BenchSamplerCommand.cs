@@ -31,6 +31,7 @@ internal static class BenchSamplerCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed chunks first.", DefaultValueFactory = _ => 2 };
         var windows = new Option<string>("--window") { Description = "ParaDiGMS windows P to compare, comma-separated.", DefaultValueFactory = _ => "8,16" };
         var tolerance = new Option<double>("--tolerance") { Description = "ParaDiGMS tolerance τ.", DefaultValueFactory = _ => 0.1 };
+        var workers = new Option<string>("--workers") { Description = "ParaDiGMS worker threads per window to compare, comma-separated.", DefaultValueFactory = _ => "1,2" };
         var threads = new Option<string>("--threads") { Description = "libtorch intra-op thread counts to compare, comma-separated.", DefaultValueFactory = _ => "1,2" };
         var ddpmSteps = new Option<int>("--ddpm-steps") { Description = "DDPM steps (0 skips).", DefaultValueFactory = _ => 100 };
         var ddimSteps = new Option<int>("--ddim-steps") { Description = "DDIM steps (0 skips).", DefaultValueFactory = _ => 100 };
@@ -40,7 +41,7 @@ internal static class BenchSamplerCommand
 
         var command = new Command("sampler", "Chunk latency of sequential 100-step DDPM vs ParaDiGMS (and DDIM / DPM-Solver++), side by side on the same noise.")
         {
-            checkpoint, downDims, stepEmbed, kernel, globalCond, horizon, actionDim, batch, chunks, warmup, windows, tolerance, threads,
+            checkpoint, downDims, stepEmbed, kernel, globalCond, horizon, actionDim, batch, chunks, warmup, windows, tolerance, workers, threads,
             ddpmSteps, ddimSteps, dpmSteps, seed, json,
         };
         command.SetAction(parse =>
@@ -64,7 +65,8 @@ internal static class BenchSamplerCommand
                 var settings = new Settings(
                     parse.GetValue(checkpoint) is null ? "random weights" : parse.GetValue(checkpoint)!.FullName,
                     network.Config.Horizon ?? parse.GetValue(horizon), parse.GetValue(batch), parse.GetValue(chunks), parse.GetValue(warmup),
-                    ParseList(parse.GetValue(windows)!, "--window"), parse.GetValue(tolerance), ParseList(parse.GetValue(threads)!, "--threads"),
+                    ParseList(parse.GetValue(windows)!, "--window"), parse.GetValue(tolerance), ParseList(parse.GetValue(workers)!, "--workers"),
+                    ParseList(parse.GetValue(threads)!, "--threads"),
                     [("DDPM", parse.GetValue(ddpmSteps)), ("DDIM", parse.GetValue(ddimSteps)), ("DPM++2M", parse.GetValue(dpmSteps))],
                     parse.GetValue(seed));
                 var measurements = Run(network, settings);
@@ -84,7 +86,7 @@ internal static class BenchSamplerCommand
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     sealed record Settings(
-        string Weights, int Horizon, int Batch, int Chunks, int Warmup, int[] Windows, double Tolerance, int[] Threads,
+        string Weights, int Horizon, int Batch, int Chunks, int Warmup, int[] Windows, double Tolerance, int[] Workers, int[] Threads,
         (string Name, int Steps)[] Schedulers, ulong Seed)
     {
         public object Describe(ConditionalUnet1D network) => new
@@ -92,7 +94,7 @@ internal static class BenchSamplerCommand
             weights = Weights,
             network = network.Config,
             parameters = network.parameters().Sum(p => p.numel()),
-            horizon = Horizon, batch = Batch, chunks = Chunks, warmup = Warmup, windows = Windows, tolerance = Tolerance,
+            horizon = Horizon, batch = Batch, chunks = Chunks, warmup = Warmup, windows = Windows, tolerance = Tolerance, workers = Workers,
             threads = Threads, schedulers = Schedulers.Select(s => new { s.Name, s.Steps }), seed = Seed,
             processors = Environment.ProcessorCount,
             load_average = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a",
@@ -108,7 +110,9 @@ internal static class BenchSamplerCommand
 
         using var schedule = new NoiseSchedule(100);
         var benchmark = new SamplerBenchmark(network, settings.Horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed);
-        var parallel = settings.Windows.Select(p => new SamplerOptions { Window = p, Tolerance = settings.Tolerance }).ToList();
+        var parallel = settings.Windows
+            .SelectMany(p => settings.Workers.Select(w => new SamplerOptions { Window = p, Tolerance = settings.Tolerance, Workers = w }))
+            .ToList();
         var measurements = new List<SamplerMeasurement>();
         foreach (var (name, steps) in settings.Schedulers.Where(s => s.Steps > 0))
         {
@@ -123,12 +127,12 @@ internal static class BenchSamplerCommand
         }
 
         var table = new Table()
-            .AddColumn("threads").AddColumn("scheduler").AddColumn("steps").AddColumn("sampler").AddColumn("P")
+            .AddColumn("threads").AddColumn("scheduler").AddColumn("steps").AddColumn("sampler").AddColumn("P").AddColumn("workers")
             .AddColumn("median ms").AddColumn("p99 ms").AddColumn("CPU ms").AddColumn("iterations").AddColumn("evals").AddColumn("speedup").AddColumn("max |Δ| vs seq");
         foreach (var m in measurements)
             table.AddRow(
                 m.Threads.ToString(CultureInfo.InvariantCulture), m.Scheduler, m.Steps.ToString(CultureInfo.InvariantCulture), m.Method,
-                m.Method == "sequential" ? "-" : m.Window.ToString(CultureInfo.InvariantCulture),
+                m.Method == "sequential" ? "-" : m.Window.ToString(CultureInfo.InvariantCulture), m.Workers.ToString(CultureInfo.InvariantCulture),
                 m.MedianMs.ToString("F1", CultureInfo.InvariantCulture), m.P99Ms.ToString("F1", CultureInfo.InvariantCulture), m.MedianCpuMs.ToString("F0", CultureInfo.InvariantCulture),
                 m.MeanIterations.ToString("F1", CultureInfo.InvariantCulture), m.MeanEvaluations.ToString("F0", CultureInfo.InvariantCulture),
                 m.Speedup.ToString("F2", CultureInfo.InvariantCulture) + "×", m.MaxDifference.ToString("E1", CultureInfo.InvariantCulture));

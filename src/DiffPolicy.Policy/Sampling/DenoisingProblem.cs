@@ -15,6 +15,7 @@ internal sealed class DenoisingProblem
 {
     readonly ConditionalUnet1D network;
     readonly FilmConditioning conditioning;   // row j·B + i: step j, sample i
+    readonly int workers;
 
     public DiffusionScheduler Scheduler { get; }
     public SamplingNoise Noise { get; }
@@ -27,9 +28,10 @@ internal sealed class DenoisingProblem
 
     public long Batch { get; }
 
-    public DenoisingProblem(ConditionalUnet1D network, DiffusionScheduler scheduler, Tensor globalCond, SamplingNoise noise)
+    public DenoisingProblem(ConditionalUnet1D network, DiffusionScheduler scheduler, Tensor globalCond, SamplingNoise noise, int workers)
     {
         this.network = network;
+        this.workers = workers;
         Scheduler = scheduler;
         Noise = noise;
         Batch = globalCond.shape[0];
@@ -50,8 +52,23 @@ internal sealed class DenoisingProblem
     /// <param name="x">(count, B, T, A), or (B, T, A) when count = 1; returned output has the same shape.</param>
     public Tensor Evaluate(Tensor x, int first, int count)
     {
-        long rows = count * Batch;
-        var output = network.Denoise(x.reshape(rows, x.shape[^2], x.shape[^1]), conditioning.Narrow(first * Batch, rows));
-        return output.view(x.shape);
+        var rows = x.reshape(count * Batch, x.shape[^2], x.shape[^1]);
+        int parts = Math.Min(workers, count);
+        if (parts == 1)
+            return network.Denoise(rows, conditioning.Narrow(first * Batch, count * Batch)).view(x.shape);
+
+        // Contiguous shares of the steps, one per worker. Inference mode and dispose scopes are per
+        // thread: each share is detached from its thread's scope and disposed here after the cat.
+        var outputs = new Tensor[parts];
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            long start = (long)count * part / parts * Batch, end = (long)count * (part + 1) / parts * Batch;
+            using var mode = inference_mode();
+            using var scope = NewDisposeScope();
+            outputs[part] = network.Denoise(rows[(int)start..(int)end], conditioning.Narrow(first * Batch + start, end - start)).DetachFromDisposeScope();
+        });
+        var output = cat(outputs).view(x.shape);
+        foreach (var part in outputs) part.Dispose();
+        return output;
     }
 }
