@@ -9,6 +9,7 @@ var root = new RootCommand(
     EvalCommand.Create(),
     PushtCommand.Create(),
     TrainCommand.Create(),
+    ImportCommand.Create(),
     BenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -99,6 +99,16 @@ public class ConditionalUnet1DTests
     }
 
     [Fact]
+    public void A_new_network_starts_like_PyTorch_with_unit_group_norms_and_finite_output()
+    {
+        using var network = new ConditionalUnet1D(new ConditionalUnet1DConfig { InputDim = 2, GlobalCondDim = 40, DiffusionStepEmbedDim = 128, DownDims = [64, 128, 256], KernelSize = 5, CondPredictScale = true });
+        foreach (var (key, value) in network.state_dict().Where(kv => kv.Key.Contains(".block.1.", StringComparison.Ordinal)))
+            Assert.True(value.equal(key.EndsWith("weight", StringComparison.Ordinal) ? ones_like(value) : zeros_like(value)).all().item<bool>(), key);
+        using var output = network.call(randn(3, 16, 2), tensor(new long[] { 0, 50, 99 }), randn(3, 40));
+        Assert.True(isfinite(output).all().item<bool>());
+    }
+
+    [Fact]
     public void Wrong_input_shapes_are_rejected()
     {
         using var network = new ConditionalUnet1D(ConditionalUnet1DConfig.Load(Fixtures.Unet("unet_small.config.json")));

@@ -38,17 +38,18 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Theory]
-    [InlineData("ddpm", 100, 16)]
-    [InlineData("ddim", 100, 16)]
-    [InlineData("ddim", 10, 4)]
-    [InlineData("dpm", 50, 16)]
-    [InlineData("dpm", 10, 4)]
-    public void Paradigms_with_zero_tolerance_equals_sequential_sampling(string kind, int steps, int window)
+    [InlineData("ddpm", 100, 16, 1)]
+    [InlineData("ddpm", 100, 8, 2)]
+    [InlineData("ddim", 100, 16, 1)]
+    [InlineData("ddim", 10, 4, 2)]
+    [InlineData("dpm", 50, 16, 1)]
+    [InlineData("dpm", 10, 4, 2)]
+    public void Paradigms_with_zero_tolerance_equals_sequential_sampling(string kind, int steps, int window, int workers)
     {
         using var scope = NewDisposeScope();
         using var scheduler = Create(kind, steps);
         var sequential = new DiffusionSampler(network, scheduler, new SamplerOptions { Method = SamplerMethod.Sequential });
-        var paradigms = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = window, Tolerance = 0 });
+        var paradigms = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = window, Tolerance = 0, Workers = workers });
         var cond = Condition(3, 7);
         using var generator = new Generator(42);
         using var noise = sequential.DrawNoise(3, generator);
@@ -57,7 +58,7 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
         using var actual = paradigms.Sample(cond, noise);
         double difference = (expected.Trajectory - actual.Trajectory).abs().max().item<float>();
         double scale = Math.Max(1, expected.Trajectory.abs().max().item<float>());
-        output.WriteLine($"{kind} {steps} steps, P={window}, τ=0: max |Δ| = {difference:E2} (max |x| = {scale:F1}), {actual.Stats.Iterations} iterations, {actual.Stats.Evaluations} evaluations");
+        output.WriteLine($"{kind} {steps} steps, P={window}, {workers} workers, τ=0: max |Δ| = {difference:E2} (max |x| = {scale:F1}), {actual.Stats.Iterations} iterations, {actual.Stats.Evaluations} evaluations");
         // Float32 rounding differs between a cumulative sum and a step-by-step update; DPM-Solver++ does
         // not clip x̂0, and with these random (untrained) weights its trajectory grows to |x| ~ 10³, so
         // the bound is 1e-5 relative to the trajectory's scale (absolute when |x| ≤ 1, as for DDPM/DDIM).

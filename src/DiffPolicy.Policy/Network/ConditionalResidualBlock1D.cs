@@ -26,30 +26,38 @@ public sealed class ConditionalResidualBlock1D : nn.Module<Tensor, Tensor, Tenso
         blocks = nn.ModuleList(
             new Conv1dBlock(inChannels, outChannels, kernelSize, nGroups),
             new Conv1dBlock(outChannels, outChannels, kernelSize, nGroups));
-        // The original's third element, Rearrange('batch t -> batch t 1'), has no parameters: done in forward.
+        // The original's third element, Rearrange('batch t -> batch t 1'), has no parameters: done in Film.
         cond_encoder = nn.Sequential(nn.Mish(), nn.Linear(condDim, condPredictScale ? 2 * outChannels : outChannels));
         residual_conv = inChannels != outChannels ? nn.Conv1d(inChannels, outChannels, 1) : nn.Identity();
         RegisterComponents();
     }
 
+    /// <summary>FiLM parameters from the conditioning vector (B, cond_dim).</summary>
+    public Film Film(Tensor cond)
+    {
+        var embed = cond_encoder.call(cond);
+        if (!condPredictScale) return new Film(null, embed.unsqueeze(-1));
+        embed = embed.reshape(embed.shape[0], 2, outChannels, 1);
+        return new Film(embed[.., 0], embed[.., 1]);
+    }
+
     /// <param name="x">(B, in, T).</param>
-    /// <param name="cond">(B, cond_dim).</param>
+    /// <param name="film">This block's FiLM parameters for the B rows.</param>
     /// <returns>(B, out, T).</returns>
-    public override Tensor forward(Tensor x, Tensor cond)
+    public Tensor Forward(Tensor x, Film film)
     {
         using var scope = NewDisposeScope();
         var h = blocks[0].call(x);
-        var embed = cond_encoder.call(cond);
-        if (condPredictScale)
-        {
-            embed = embed.reshape(embed.shape[0], 2, outChannels, 1);
-            h = embed[.., 0] * h + embed[.., 1];
-        }
-        else
-        {
-            h += embed.unsqueeze(-1);
-        }
+        h = film.Scale is { } scale ? addcmul(film.Bias, scale, h, 1) : h + film.Bias;
         h = blocks[1].call(h);
-        return (h + residual_conv.call(x)).MoveToOuterDisposeScope();
+        return (h + (residual_conv is Conv1d conv ? GemmConv1d.Apply(conv, x, 1, 0) : x)).MoveToOuterDisposeScope();
+    }
+
+    /// <param name="x">(B, in, T).</param>
+    /// <param name="cond">(B, cond_dim).</param>
+    public override Tensor forward(Tensor x, Tensor cond)
+    {
+        using var scope = NewDisposeScope();
+        return Forward(x, Film(cond)).MoveToOuterDisposeScope();
     }
 }

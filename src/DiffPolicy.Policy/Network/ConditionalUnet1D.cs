@@ -68,38 +68,69 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
     /// <returns>(B, T, input_dim).</returns>
     public override Tensor forward(Tensor sample, Tensor timestep, Tensor globalCond)
     {
-        CheckShapes(sample, timestep, globalCond);
         using var scope = NewDisposeScope();
-        var cond = cat([diffusion_step_encoder.call(timestep), globalCond], -1);
+        return Denoise(sample, Condition(timestep, globalCond)).MoveToOuterDisposeScope();
+    }
 
+    /// <summary>
+    /// The FiLM parameters of every residual block for each row (timestep[i], globalCond[i]): the part of
+    /// <see cref="forward"/> that does not depend on the sample.
+    /// </summary>
+    /// <param name="timestep">(R,) diffusion steps.</param>
+    /// <param name="globalCond">(R, global_cond_dim).</param>
+    public FilmConditioning Condition(Tensor timestep, Tensor globalCond)
+    {
+        ArgumentNullException.ThrowIfNull(timestep);
+        ArgumentNullException.ThrowIfNull(globalCond);
+        if (timestep.dim() != 1)
+            throw new ArgumentException($"timestep must be (B,), got ({string.Join(", ", timestep.shape)}).", nameof(timestep));
+        long rows = timestep.shape[0];
+        if (globalCond.dim() != 2 || globalCond.shape[0] != rows || globalCond.shape[1] != Config.GlobalCondDim)
+            throw new ArgumentException(
+                $"global_cond must be ({rows}, {Config.GlobalCondDim}), got ({string.Join(", ", globalCond.shape)}).", nameof(globalCond));
+        var cond = cat([diffusion_step_encoder.call(timestep), globalCond], -1);
+        return new FilmConditioning(ResidualBlocks().Select(block => block.Film(cond)).ToList(), rows);
+    }
+
+    /// <summary>The network on <paramref name="sample"/> given the conditioning of its rows from <see cref="Condition"/>.</summary>
+    /// <param name="sample">(B, T, input_dim).</param>
+    /// <param name="conditioning">B rows of conditioning.</param>
+    /// <returns>(B, T, input_dim).</returns>
+    public Tensor Denoise(Tensor sample, FilmConditioning conditioning)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        ArgumentNullException.ThrowIfNull(conditioning);
+        CheckSample(sample, conditioning.Rows);
+        using var scope = NewDisposeScope();
+        var film = conditioning.Blocks;
+        int next = 0;
         var x = sample.transpose(1, 2);
         var skips = new Stack<Tensor>();
         foreach (var level in down_modules)
         {
-            x = level.Forward(x, cond, out var skip);
+            x = level.Forward(x, film[next], film[next + 1], out var skip);
+            next += 2;
             skips.Push(skip);
         }
         foreach (var block in mid_modules)
-            x = block.call(x, cond);
+            x = block.Forward(x, film[next++]);
         foreach (var level in up_modules)
         {
-            x = cat([x, skips.Pop()], 1);
-            x = level.Forward(x, cond, out _);
+            x = level.Forward(cat([x, skips.Pop()], 1), film[next], film[next + 1], out _);
+            next += 2;
         }
         return final_conv.call(x).transpose(1, 2).MoveToOuterDisposeScope();
     }
 
-    void CheckShapes(Tensor sample, Tensor timestep, Tensor globalCond)
+    /// <summary>Residual blocks in the order <see cref="Denoise"/> applies them.</summary>
+    IEnumerable<ConditionalResidualBlock1D> ResidualBlocks() =>
+        down_modules.SelectMany(level => level.Blocks).Concat(mid_modules).Concat(up_modules.SelectMany(level => level.Blocks));
+
+    void CheckSample(Tensor sample, long rows)
     {
         int factor = 1 << (Config.DownDims.Count - 1);
-        if (sample.dim() != 3 || sample.shape[2] != Config.InputDim || sample.shape[1] % factor != 0)
+        if (sample.dim() != 3 || sample.shape[0] != rows || sample.shape[2] != Config.InputDim || sample.shape[1] % factor != 0)
             throw new ArgumentException(
-                $"sample must be (B, T, {Config.InputDim}) with T a multiple of {factor}, got ({string.Join(", ", sample.shape)}).", nameof(sample));
-        long batch = sample.shape[0];
-        if (timestep.dim() != 1 || timestep.shape[0] != batch)
-            throw new ArgumentException($"timestep must be ({batch},), got ({string.Join(", ", timestep.shape)}).", nameof(timestep));
-        if (globalCond.dim() != 2 || globalCond.shape[0] != batch || globalCond.shape[1] != Config.GlobalCondDim)
-            throw new ArgumentException(
-                $"global_cond must be ({batch}, {Config.GlobalCondDim}), got ({string.Join(", ", globalCond.shape)}).", nameof(globalCond));
+                $"sample must be ({rows}, T, {Config.InputDim}) with T a multiple of {factor}, got ({string.Join(", ", sample.shape)}).", nameof(sample));
     }
 }

@@ -15,5 +15,5 @@ public sealed class Downsample1d : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => conv.call(x);
+    public override Tensor forward(Tensor x) => GemmConv1d.Apply(conv, x, 2, 1);
 }

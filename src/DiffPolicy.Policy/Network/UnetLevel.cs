@@ -28,11 +28,14 @@ public sealed class UnetLevel : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>The two residual blocks, in order.</summary>
+    public IEnumerable<ConditionalResidualBlock1D> Blocks => [first, second];
+
     /// <summary>Both residual blocks, then the resampling (Downsample1d, Upsample1d or identity).</summary>
     /// <param name="skip">Receives the output of the residual blocks (the down path's skip connection).</param>
-    public Tensor Forward(Tensor x, Tensor cond, out Tensor skip)
+    public Tensor Forward(Tensor x, Film firstFilm, Film secondFilm, out Tensor skip)
     {
-        skip = second.call(first.call(x, cond), cond);
+        skip = second.Forward(first.Forward(x, firstFilm), secondFilm);
         return resample.call(skip);
     }
 }

@@ -7,14 +7,15 @@ namespace DiffPolicy.Policy.Sampling;
 
 /// <summary>
 /// One chunk's reverse process as the samplers see it: the network evaluated on any set of
-/// consecutive steps for the whole batch, the scheduler, and the noise. Lives inside the chunk's
-/// dispose scope.
+/// consecutive steps for the whole batch, the scheduler, and the noise. The network's FiLM
+/// conditioning depends only on (step, observation), so it is computed once for all S·B rows and
+/// sliced per call. Lives inside the chunk's dispose scope.
 /// </summary>
 internal sealed class DenoisingProblem
 {
     readonly ConditionalUnet1D network;
-    readonly Tensor tiledCondition;   // (maxSlots·B, G): row k·B + i holds global_cond[i]
-    readonly Tensor tiledTimesteps;   // (S·B,): row j·B + i holds t_j
+    readonly FilmConditioning conditioning;   // row j·B + i: step j, sample i
+    readonly int workers;
 
     public DiffusionScheduler Scheduler { get; }
     public SamplingNoise Noise { get; }
@@ -27,15 +28,15 @@ internal sealed class DenoisingProblem
 
     public long Batch { get; }
 
-    public DenoisingProblem(ConditionalUnet1D network, DiffusionScheduler scheduler, Tensor globalCond, SamplingNoise noise, int maxSlots)
+    public DenoisingProblem(ConditionalUnet1D network, DiffusionScheduler scheduler, Tensor globalCond, SamplingNoise noise, int workers)
     {
         this.network = network;
+        this.workers = workers;
         Scheduler = scheduler;
         Noise = noise;
         Batch = globalCond.shape[0];
         var device = noise.Initial.device;
-        tiledCondition = globalCond.repeat(maxSlots, 1);
-        tiledTimesteps = scheduler.TimestepTensor.to(device).repeat_interleave(Batch);
+        conditioning = network.Condition(scheduler.TimestepTensor.to(device).repeat_interleave(Batch), globalCond.repeat(scheduler.Steps, 1));
         StepIndices = arange(scheduler.Steps, int64, scheduler.Device);
         bool stochastic = Enumerable.Range(0, scheduler.Steps).Any(j => scheduler.NoiseStd(j) > 0);
         if (stochastic)
@@ -51,11 +52,23 @@ internal sealed class DenoisingProblem
     /// <param name="x">(count, B, T, A), or (B, T, A) when count = 1; returned output has the same shape.</param>
     public Tensor Evaluate(Tensor x, int first, int count)
     {
-        long rows = count * Batch;
-        var output = network.call(
-            x.reshape(rows, x.shape[^2], x.shape[^1]),
-            tiledTimesteps[(int)(first * Batch)..(int)((first + count) * Batch)],
-            tiledCondition[..(int)rows]);
-        return output.view(x.shape);
+        var rows = x.reshape(count * Batch, x.shape[^2], x.shape[^1]);
+        int parts = Math.Min(workers, count);
+        if (parts == 1)
+            return network.Denoise(rows, conditioning.Narrow(first * Batch, count * Batch)).view(x.shape);
+
+        // Contiguous shares of the steps, one per worker. Inference mode and dispose scopes are per
+        // thread: each share is detached from its thread's scope and disposed here after the cat.
+        var outputs = new Tensor[parts];
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            long start = (long)count * part / parts * Batch, end = (long)count * (part + 1) / parts * Batch;
+            using var mode = inference_mode();
+            using var scope = NewDisposeScope();
+            outputs[part] = network.Denoise(rows[(int)start..(int)end], conditioning.Narrow(first * Batch + start, end - start)).DetachFromDisposeScope();
+        });
+        var output = cat(outputs).view(x.shape);
+        foreach (var part in outputs) part.Dispose();
+        return output;
     }
 }

@@ -88,7 +88,7 @@ public sealed class DiffusionSampler
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
         bool parallel = Options.Method == SamplerMethod.Paradigms;
-        var problem = new DenoisingProblem(Network, Scheduler, globalCond, noise, parallel ? Math.Min(Options.Window, Scheduler.Steps) : 1);
+        var problem = new DenoisingProblem(Network, Scheduler, globalCond, noise, parallel ? Options.Workers : 1);
         int iterations, evaluations;
         var trajectory = parallel
             ? ParadigmsSampler.Run(problem, Options, out iterations, out evaluations)

@@ -22,8 +22,16 @@ public sealed record SamplerOptions
     /// the number of elements of one sample, is at most τ². τ = 0 reproduces sequential sampling.</summary>
     public double Tolerance { get; init; } = 0.1;
 
+    /// <summary>
+    /// Threads that evaluate a ParaDiGMS window concurrently, each on its share of the window's steps.
+    /// On a CPU with libtorch at one intra-op thread (<see cref="TorchRuntime.SetThreads"/>), 2 workers
+    /// use both cores of a 2-core machine with one join per network call instead of one per operation.
+    /// </summary>
+    public int Workers { get; init; } = 1;
+
     public void Validate()
     {
+        if (Workers < 1) throw new ArgumentOutOfRangeException(nameof(Workers), Workers, "At least one worker evaluates the window.");
         if (Window < 1) throw new ArgumentOutOfRangeException(nameof(Window), Window, "The ParaDiGMS window must be at least 1.");
         if (!(Tolerance >= 0) || double.IsInfinity(Tolerance))
             throw new ArgumentOutOfRangeException(nameof(Tolerance), Tolerance, "The ParaDiGMS tolerance must be finite and non-negative.");

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using DiffPolicy.Policy;
+using DiffPolicy.Policy.Network;
+using DiffPolicy.Policy.Sampling;
+using DiffPolicy.Policy.Schedulers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffPolicy.Cli.Benchmarks;
+
+/// <summary>Latency and work of one sampler variant over all chunks.</summary>
+/// <param name="Speedup">Median latency of sequential sampling with the same thread count over this variant's.</param>
+/// <param name="MaxDifference">Max |trajectory − sequential trajectory| on the same noise, over all chunks.</param>
+/// <param name="MedianCpuMs">Process CPU time per chunk: less sensitive than wall time to other load on the machine.</param>
+internal sealed record SamplerMeasurement(
+    int Threads, string Scheduler, int Steps, string Method, int Window, int Workers, double Tolerance,
+    double MedianMs, double P99Ms, double MedianCpuMs, double MeanIterations, double MeanEvaluations, double Speedup, double MaxDifference);
+
+/// <summary>
+/// Times sequential sampling and ParaDiGMS variants at several thread counts on the same conditioning
+/// and noise, chunk by chunk, rotating the order every chunk so that load changes on a shared machine
+/// hit all variants alike.
+/// </summary>
+internal sealed class SamplerBenchmark(ConditionalUnet1D network, int horizon, int batch, int chunks, int warmup, ulong seed)
+{
+    sealed record Variant(int Threads, DiffusionSampler Sampler)
+    {
+        public List<double> Wall { get; } = [];
+        public List<double> Cpu { get; } = [];
+        public double Iterations { get; set; }
+        public double Evaluations { get; set; }
+        public double MaxDifference { get; set; }
+    }
+
+    public IReadOnlyList<SamplerMeasurement> Run(DiffusionScheduler scheduler, string name, IReadOnlyList<int> threads, IReadOnlyList<SamplerOptions> parallelOptions)
+    {
+        var options = parallelOptions.Prepend(new SamplerOptions { Method = SamplerMethod.Sequential }).ToList();
+        var variants = threads.SelectMany(t => options.Select(o => new Variant(t, new DiffusionSampler(network, scheduler, o, horizon)))).ToArray();
+        using var generator = new Generator(seed);
+        using var process = Process.GetCurrentProcess();
+
+        for (int chunk = -warmup; chunk < chunks; chunk++)
+        {
+            using var scope = NewDisposeScope();
+            var cond = randn([batch, network.Config.GlobalCondDim], generator: generator);
+            using var noise = variants[0].Sampler.DrawNoise(batch, generator);
+            var results = new SamplingResult[variants.Length];
+            var cpu = new double[variants.Length];
+            for (int r = 0; r < variants.Length; r++)
+            {
+                int v = (r + Math.Max(chunk, 0)) % variants.Length;
+                TorchRuntime.SetThreads(variants[v].Threads);
+                process.Refresh();
+                var cpuBefore = process.TotalProcessorTime;
+                results[v] = variants[v].Sampler.Sample(cond, noise);
+                process.Refresh();
+                cpu[v] = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
+            }
+            for (int v = 0; chunk >= 0 && v < variants.Length; v++)
+            {
+                var stats = results[v].Stats;
+                var reference = results[Array.FindIndex(variants, x => x.Threads == variants[v].Threads)];
+                variants[v].Wall.Add(stats.WallTime.TotalMilliseconds);
+                variants[v].Cpu.Add(cpu[v]);
+                variants[v].Iterations += stats.Iterations;
+                variants[v].Evaluations += stats.Evaluations;
+                variants[v].MaxDifference = Math.Max(variants[v].MaxDifference, (results[v].Trajectory - reference.Trajectory).abs().max().item<float>());
+            }
+            foreach (var result in results) result.Dispose();
+        }
+
+        return variants.Select(v =>
+        {
+            var sequential = variants.First(x => x.Threads == v.Threads);
+            var o = v.Sampler.Options;
+            bool parallel = o.Method == SamplerMethod.Paradigms;
+            return new SamplerMeasurement(
+                v.Threads, name, scheduler.Steps, parallel ? "ParaDiGMS" : "sequential", parallel ? o.Window : 1, parallel ? o.Workers : 1, parallel ? o.Tolerance : 0,
+                Percentile(v.Wall, 0.5), Percentile(v.Wall, 0.99), Percentile(v.Cpu, 0.5),
+                v.Iterations / chunks, v.Evaluations / chunks, Percentile(sequential.Wall, 0.5) / Percentile(v.Wall, 0.5), v.MaxDifference);
+        }).ToList();
+    }
+
+    /// <summary>Linear interpolation between closest ranks.</summary>
+    static double Percentile(List<double> values, double q)
+    {
+        var sorted = values.Order().ToArray();
+        double rank = q * (sorted.Length - 1);
+        int low = (int)Math.Floor(rank), high = (int)Math.Ceiling(rank);
+        return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+    }
+}

@@ -1,0 +1,32 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffPolicy.Policy.Network;
+
+/// <summary>
+/// FiLM parameters of one residual block for a set of rows: h ← scale·h + bias, each (rows, C, 1);
+/// <see cref="Scale"/> is null when the network predicts bias only.
+/// </summary>
+public readonly record struct Film(Tensor? Scale, Tensor Bias)
+{
+    public Film Narrow(long start, long length) => new(Scale?.narrow(0, start, length), Bias.narrow(0, start, length));
+}
+
+/// <summary>
+/// The conditioning of every residual block of a <see cref="ConditionalUnet1D"/> for a set of rows
+/// (diffusion step + global_cond per row), in the network's block order. It depends only on the
+/// step and the observation, so a sampler computes it once per chunk for all steps and slices it.
+/// </summary>
+public sealed class FilmConditioning(IReadOnlyList<Film> blocks, long rows)
+{
+    public IReadOnlyList<Film> Blocks { get; } = blocks;
+    public long Rows { get; } = rows;
+
+    /// <summary>Rows start … start+length−1, as views.</summary>
+    public FilmConditioning Narrow(long start, long length)
+    {
+        if (start < 0 || length < 1 || start + length > Rows)
+            throw new ArgumentOutOfRangeException(nameof(length), $"rows [{start}, {start + length}) outside [0, {Rows}).");
+        return new FilmConditioning(Blocks.Select(b => b.Narrow(start, length)).ToList(), length);
+    }
+}
