@@ -121,6 +121,7 @@ class RealTimeRobot:
         self.step = -1
         self.pending = None  # (seq, sent_at) of the observation a chunk was asked for
         self.session_lost = False
+        self.session_first_seq = 1  # no_session answers to observations sent before the latest hello are old news
         self.failed = False
         self.latencies_ms = []
         self.server_ms = {"queue_ms": [], "infer_ms": []}
@@ -151,7 +152,8 @@ class RealTimeRobot:
             if not message["session"]:
                 self.session_lost = True
         elif kind == "error" and message["code"] == "no_session":
-            self.session_lost = True
+            if message.get("ref_seq", self.session_first_seq) >= self.session_first_seq:
+                self.session_lost = True
         else:
             self.stats["protocol_errors"] += 1
             detail = f"{message['code']}: {message['message']}" if kind == "error" else f"unexpected {kind!r}"
@@ -167,6 +169,7 @@ class RealTimeRobot:
             handshake(self.link, self.name)
             self.stats["rehellos"] += 1
             self.session_lost = False
+            self.session_first_seq = self.seq + 1
             self.plan.clear()
             self.pending = None
             self.episode += 1
