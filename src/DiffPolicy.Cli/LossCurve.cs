@@ -32,6 +32,7 @@ internal static class LossCurve
         plot.XLabel("optimiser step");
         plot.YLabel("MSE (ε-prediction)");
         plot.ShowLegend();
+        PlotFonts.Apply(plot);
         plot.SavePng(pngPath, 900, 500);
     }
 }

@@ -12,4 +12,13 @@ var root = new RootCommand(
     ImportCommand.Create(),
     BenchCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
+{
+    // Bad input (missing or malformed files, wrong checkpoint keys, inconsistent settings): the message says what and where.
+    Console.Error.WriteLine($"diffpolicy: {e.Message}");
+    return 2;
+}

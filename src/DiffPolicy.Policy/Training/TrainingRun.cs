@@ -221,7 +221,8 @@ public sealed class TrainingRun
         string json = config.ToJson();
         if (File.Exists(path))
         {
-            if (File.ReadAllText(path) != json)
+            // Compare as read by this version, so settings added since (at their defaults) do not count as changes.
+            if (PolicyConfig.FromJson(File.ReadAllText(path)).ToJson() != json)
                 throw new InvalidOperationException(
                     $"'{directory}' holds a run with a different configuration ({path}); use a new --out directory or the same config.");
             return;
