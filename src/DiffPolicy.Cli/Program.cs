@@ -7,6 +7,7 @@ var root = new RootCommand(
 {
     InfoCommand.Create(),
     EvalCommand.Create(),
+    ServeCommand.Create(),
     PushtCommand.Create(),
     TrainCommand.Create(),
     BenchCommand.Create(),
