@@ -11,5 +11,6 @@ var root = new RootCommand(
     PushtCommand.Create(),
     TrainCommand.Create(),
     BenchCommand.Create(),
+    SoakCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

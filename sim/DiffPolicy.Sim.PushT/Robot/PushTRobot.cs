@@ -118,7 +118,7 @@ public sealed class PushTRobot : IDisposable
             lastPing = now;
         }
         var wait = TimeSpan.FromTicks(Math.Min(timeout.Ticks, PingEvery.Ticks));
-        if (link.TryReceive(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, out var message))
+        if (link.TryReceive(wait, out var message))
         {
             lastHeard = Stopwatch.GetTimestamp();
             return message;
