@@ -59,4 +59,44 @@ public class PushTRobotTests
         Assert.True(run.DeadlineMisses + run.StartupTicks < 40, "no action was executed");
         Assert.Contains(run.Timings, t => t.SlackMs < 0);
     }
+
+    [Theory]
+    [InlineData(RobotMode.Lockstep)]
+    [InlineData(RobotMode.RealTime)]
+    public async Task A_restarted_server_costs_a_re_hello_and_the_robot_goes_on(RobotMode mode)
+    {
+        var runs = await Task.Run(() =>
+        {
+            var first = new BackgroundServer(new KeypointEchoPolicy(), "tcp://127.0.0.1:*");
+            var endpoint = first.Endpoint;
+            using var robot = new PushTRobot(endpoint, new PushTRobotOptions { Mode = mode });
+            robot.Connect();
+            var before = robot.RunEpisode(1, 20);
+            first.Dispose();
+            using var second = Rebind(endpoint);
+            var after = robot.RunEpisode(2, 20);
+            return (before, after, second.Server.Stats.Chunks);
+        }).WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(0, runs.before.Rehellos);
+        Assert.Equal(1, runs.after.Rehellos);
+        Assert.Equal(20, runs.after.Episode.Steps.Count);
+        Assert.True(runs.Chunks >= 2, $"{runs.Chunks} chunks from the restarted server");
+    }
+
+    // NetMQ releases a closed TCP port asynchronously.
+    static BackgroundServer Rebind(string endpoint)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new BackgroundServer(new KeypointEchoPolicy(), endpoint);
+            }
+            catch (NetMQ.NetMQException) when (attempt < 50)
+            {
+                Thread.Sleep(100);
+            }
+        }
+    }
 }

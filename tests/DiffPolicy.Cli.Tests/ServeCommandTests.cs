@@ -28,7 +28,11 @@ public sealed partial class ServeCommandTests : IDisposable
             var deadline = DateTime.UtcNow.AddSeconds(120);
             while (endpoint is null && DateTime.UtcNow < deadline && process.StandardOutput.ReadLine() is { } line)
                 endpoint = Serving().Match(line) is { Success: true } m ? m.Groups[1].Value : null;
-            Assert.True(endpoint is not null, $"serve printed no endpoint: {process.StandardError.ReadToEnd()}");
+            if (endpoint is null)
+            {
+                process.Kill();
+                Assert.Fail($"serve printed no endpoint: {process.StandardError.ReadToEnd()}");
+            }
 
             using (var link = new RobotLink(endpoint))
             {

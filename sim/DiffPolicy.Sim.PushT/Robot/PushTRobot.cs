@@ -19,7 +19,7 @@ public sealed class PushTRobot : IDisposable
     readonly RobotLink link;
     readonly long clockStart = Stopwatch.GetTimestamp();
     long lastHeard, lastPing;
-    ulong seq;
+    ulong seq, sessionSince;
 
     public PushTRobot(string endpoint, PushTRobotOptions? options = null, CurveClientKeys? curve = null)
     {
@@ -114,7 +114,7 @@ public sealed class PushTRobot : IDisposable
         var now = Stopwatch.GetTimestamp();
         if (Stopwatch.GetElapsedTime(lastPing, now) >= PingEvery)
         {
-            link.Send(new Ping(seq, Now));
+            link.Send(new Ping(++seq, Now));
             lastPing = now;
         }
         var wait = TimeSpan.FromTicks(Math.Min(timeout.Ticks, PingEvery.Ticks));
@@ -138,11 +138,14 @@ public sealed class PushTRobot : IDisposable
     {
         switch (message)
         {
-            case Pong { Session: false }:
-            case ProtocolError { Code: ErrorCodes.NoSession }:
+            // Refusals of what was sent before the current session are old news: one restart, one hello.
+            case Pong { Session: false } pong when pong.Seq > sessionSince:
+            case ProtocolError { Code: ErrorCodes.NoSession, Seq: { } refused } when refused > sessionSince:
                 Hello();
                 Rehellos++;
                 return true;
+            case ProtocolError { Code: ErrorCodes.NoSession }:
+                return false;
             case ProtocolError error:
                 throw new InvalidOperationException($"the policy server refused a message: {error.Code}: {error.Text}");
             default:
@@ -153,6 +156,7 @@ public sealed class PushTRobot : IDisposable
     Welcome Hello()
     {
         link.Send(new Hello(MessageCodec.ProtocolVersion, Options.Name));
+        sessionSince = seq;
         lastHeard = Stopwatch.GetTimestamp();
         while (true)
         {
