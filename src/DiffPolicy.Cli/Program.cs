@@ -7,10 +7,12 @@ var root = new RootCommand(
 {
     InfoCommand.Create(),
     EvalCommand.Create(),
+    ServeCommand.Create(),
     PushtCommand.Create(),
     TrainCommand.Create(),
     ImportCommand.Create(),
     BenchCommand.Create(),
+    SoakCommand.Create(),
 };
 try
 {

@@ -25,6 +25,8 @@ public sealed class RobotLink : IDisposable
     public bool TryReceive(TimeSpan timeout, [NotNullWhen(true)] out Message? message)
     {
         message = null;
+        // NetMQ truncates the timeout to whole milliseconds, and a non-zero timeout that truncates to 0 never expires.
+        timeout = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Ceiling(timeout.TotalMilliseconds));
         if (!socket.TryReceiveFrameBytes(timeout, out var frame, out var more))
         {
             return false;

@@ -1,0 +1,53 @@
+using DiffPolicy.Protocol;
+using DiffPolicy.Sim.PushT.Physics;
+using DiffPolicy.Sim.PushT.Task;
+
+namespace DiffPolicy.Sim.PushT.Robot;
+
+/// <summary>
+/// Lockstep over the wire: every step's observation goes to the server, with <c>infer</c> only when the controller's
+/// actions are used up, and the simulation waits for that chunk. After a server restart the session is reopened and
+/// the last n_obs_steps observations are sent again, so the policy sees the same window.
+/// </summary>
+internal sealed class LockstepSource(PushTRobot robot, long episode, Action<ChunkTiming>? chunkArrived) : IChunkSource
+{
+    readonly List<(long Step, float[] Keypoints)> recent = [];
+
+    public List<ChunkTiming> Timings { get; } = [];
+
+    public IReadOnlyList<Vec2>? Observe(long step, float[] keypoints, bool request)
+    {
+        recent.Add((step, keypoints));
+        if (recent.Count > robot.Policy.NObsSteps) recent.RemoveAt(0);
+        var asked = robot.SendObservation(episode, step, keypoints, request);
+        if (!request) return null;
+        var sentAt = robot.Now;
+        while (true)
+        {
+            switch (robot.Receive(robot.Options.ServerTimeout))
+            {
+                case ActionChunk chunk when chunk.ObsSeq == asked:
+                    var timing = new ChunkTiming((robot.Now - sentAt) * 1000, chunk.Timing.InferMs, chunk.Timing.Iterations, chunk.Timing.Evaluations);
+                    Timings.Add(timing);
+                    chunkArrived?.Invoke(timing);
+                    return Actions(chunk);
+                case { } other when robot.HandleOther(other):
+                    for (var i = 0; i < recent.Count; i++)
+                    {
+                        asked = robot.SendObservation(episode, recent[i].Step, recent[i].Keypoints, infer: i == recent.Count - 1);
+                    }
+                    break;
+            }
+        }
+    }
+
+    internal static Vec2[] Actions(ActionChunk chunk)
+    {
+        var actions = new Vec2[chunk.Count];
+        for (var i = 0; i < chunk.Count; i++)
+        {
+            actions[i] = new Vec2(chunk.Values[2 * i], chunk.Values[2 * i + 1]);
+        }
+        return actions;
+    }
+}

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using DiffPolicy.Protocol;
+using DiffPolicy.Protocol.Transport;
+using DiffPolicy.Sim.PushT.Physics;
+using DiffPolicy.Sim.PushT.Task;
+
+namespace DiffPolicy.Sim.PushT.Robot;
+
+/// <summary>
+/// The PushT simulator as a robot of a policy server (docs/protocol.md): it observes the 18 keypoints every step and
+/// runs episodes in <see cref="RobotMode.Lockstep"/> or <see cref="RobotMode.RealTime"/>. The episode number on the
+/// wire is the episode's seed. Not thread-safe: use it from one thread.
+/// </summary>
+public sealed class PushTRobot : IDisposable
+{
+    const int KeypointValues = 18;
+    static readonly TimeSpan PingEvery = TimeSpan.FromSeconds(1);
+
+    readonly RobotLink link;
+    readonly long clockStart = Stopwatch.GetTimestamp();
+    long lastHeard, lastPing;
+    ulong seq, sessionSince;
+
+    public PushTRobot(string endpoint, PushTRobotOptions? options = null, CurveClientKeys? curve = null)
+    {
+        Options = options ?? new PushTRobotOptions();
+        if (!MessageCodec.IsValidRobotName(Options.Name))
+        {
+            throw new ArgumentException($"'{Options.Name}' is not a robot name: 1–64 of [A-Za-z0-9_.-]", nameof(options));
+        }
+        link = new RobotLink(endpoint, curve);
+    }
+
+    public PushTRobotOptions Options { get; }
+
+    /// <summary>What the server's policy expects; known after <see cref="Connect"/>.</summary>
+    public PolicyMetadata Policy => welcome?.Policy ?? throw new InvalidOperationException("connect first");
+
+    /// <summary>The observation key the keypoints are sent under.</summary>
+    internal string ObsKey => Policy.ObsKeys[0].Name;
+
+    /// <summary>Sessions reopened since this robot connected.</summary>
+    public int Rehellos { get; private set; }
+
+    Welcome? welcome;
+
+    /// <summary>Opens the session; throws <see cref="TimeoutException"/> when no server answers within <see cref="PushTRobotOptions.ServerTimeout"/>.</summary>
+    public Welcome Connect()
+    {
+        var opened = Hello();
+        var keys = opened.Policy.ObsKeys;
+        if (keys.Count != 1 || keys[0].Length != KeypointValues)
+        {
+            throw new InvalidOperationException(
+                $"the server's policy wants [{string.Join(", ", keys.Select(k => $"{k.Name} [{string.Join("×", k.Shape)}]"))}]; the PushT robot observes {KeypointValues} keypoint values");
+        }
+        if (opened.Policy.ActionDim != 2)
+        {
+            throw new InvalidOperationException($"the server's policy acts in {opened.Policy.ActionDim} dimensions; PushT's actions are 2-D targets");
+        }
+        welcome = opened;
+        return opened;
+    }
+
+    /// <summary>
+    /// Runs one episode from <paramref name="seed"/>'s reset for at most <paramref name="maxSteps"/> steps (stopping at
+    /// success). <paramref name="observe"/> sees every frame (see <see cref="Episode.Run"/>); <paramref name="chunkArrived"/>
+    /// each chunk's timing as it arrives.
+    /// </summary>
+    public RobotEpisode RunEpisode(long seed, int maxSteps, Action<PushTEnv, Vec2?>? observe = null, Action<ChunkTiming>? chunkArrived = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(seed);
+        _ = Policy;
+        var rehellosBefore = Rehellos;
+        // Reset first: the same seed run twice in a row is a new episode for the server too.
+        link.Send(new Reset());
+        if (Options.Mode == RobotMode.Lockstep)
+        {
+            var source = new LockstepSource(this, seed, chunkArrived);
+            var controller = new ChunkedController(source);
+            var episode = Episode.Run(seed, controller.Act, maxSteps, observe);
+            return new RobotEpisode(episode, controller.Chunks, 0, 0, 0, 0, Rehellos - rehellosBefore, source.Timings);
+        }
+        var driver = new RealTimeDriver(this, seed, chunkArrived);
+        var run = Episode.Run(seed, driver.Act, maxSteps, observe);
+        return driver.Report(run, Rehellos - rehellosBefore);
+    }
+
+    /// <summary>Says bye (best effort) and closes the socket.</summary>
+    public void Dispose()
+    {
+        if (welcome is not null)
+        {
+            link.Send(new Bye());
+        }
+        link.Dispose();
+    }
+
+    internal double Now => Stopwatch.GetElapsedTime(clockStart).TotalSeconds;
+
+    internal ulong SendObservation(long episode, long step, float[] keypoints, bool infer)
+    {
+        var s = ++seq;
+        link.Send(new Observation(s, episode, step, Now, infer, new Dictionary<string, float[]> { [ObsKey] = keypoints }));
+        return s;
+    }
+
+    /// <summary>
+    /// The next message within <paramref name="timeout"/>, or null. Pings the server once a second while it is quiet and
+    /// throws <see cref="TimeoutException"/> when it has said nothing for <see cref="PushTRobotOptions.ServerTimeout"/>.
+    /// </summary>
+    internal Message? Receive(TimeSpan timeout)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (Stopwatch.GetElapsedTime(lastPing, now) >= PingEvery)
+        {
+            link.Send(new Ping(++seq, Now));
+            lastPing = now;
+        }
+        var wait = TimeSpan.FromTicks(Math.Min(timeout.Ticks, PingEvery.Ticks));
+        if (link.TryReceive(wait, out var message))
+        {
+            lastHeard = Stopwatch.GetTimestamp();
+            return message;
+        }
+        if (Stopwatch.GetElapsedTime(lastHeard) > Options.ServerTimeout)
+        {
+            throw new TimeoutException($"the policy server has not answered for {Options.ServerTimeout.TotalSeconds:0} s");
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Handles what is not an action chunk: returns true when the server has lost this robot's session (restart,
+    /// timeout), after opening a new one; throws on any other refusal.
+    /// </summary>
+    internal bool HandleOther(Message message)
+    {
+        switch (message)
+        {
+            // Refusals of what was sent before the current session are old news: one restart, one hello.
+            case Pong { Session: false } pong when pong.Seq > sessionSince:
+            case ProtocolError { Code: ErrorCodes.NoSession, Seq: { } refused } when refused > sessionSince:
+                Hello();
+                Rehellos++;
+                return true;
+            case ProtocolError { Code: ErrorCodes.NoSession }:
+                return false;
+            case ProtocolError error:
+                throw new InvalidOperationException($"the policy server refused a message: {error.Code}: {error.Text}");
+            default:
+                return false;
+        }
+    }
+
+    Welcome Hello()
+    {
+        link.Send(new Hello(MessageCodec.ProtocolVersion, Options.Name));
+        sessionSince = seq;
+        lastHeard = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            switch (Receive(Options.ServerTimeout))
+            {
+                case Welcome opened:
+                    return opened;
+                case ProtocolError { Code: not ErrorCodes.NoSession } error:
+                    throw new InvalidOperationException($"the policy server refused hello: {error.Code}: {error.Text}");
+            }
+        }
+    }
+}

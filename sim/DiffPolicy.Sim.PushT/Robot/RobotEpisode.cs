@@ -1,0 +1,14 @@
+using DiffPolicy.Sim.PushT.Task;
+
+namespace DiffPolicy.Sim.PushT.Robot;
+
+/// <summary>One episode of the simulated robot: the simulation's record plus how the control loop kept up.</summary>
+/// <param name="Chunks">Chunks received for this episode.</param>
+/// <param name="DeadlineMisses">Real time: ticks after the first chunk with no planned action (the robot held position).</param>
+/// <param name="StartupTicks">Real time: ticks before the episode's first chunk arrived (held, not counted as misses).</param>
+/// <param name="SkippedSteps">Real time: steps skipped because a tick ran late.</param>
+/// <param name="DroppedActions">Real time: actions that arrived for a step already begun.</param>
+/// <param name="Rehellos">Sessions reopened after the server lost this robot (restart, timeout).</param>
+public sealed record RobotEpisode(
+    Episode Episode, int Chunks, int DeadlineMisses, int StartupTicks, int SkippedSteps, int DroppedActions, int Rehellos,
+    IReadOnlyList<ChunkTiming> Timings);

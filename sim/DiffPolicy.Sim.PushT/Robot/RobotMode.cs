@@ -1,0 +1,11 @@
+namespace DiffPolicy.Sim.PushT.Robot;
+
+/// <summary>How the simulated robot keeps time (docs/protocol.md §4).</summary>
+public enum RobotMode
+{
+    /// <summary>The simulator waits for each chunk: the papers' evaluation protocol.</summary>
+    Lockstep,
+
+    /// <summary>Wall-clock ticks at the policy's control rate; late actions are dropped, a tick without one is a deadline miss.</summary>
+    RealTime,
+}

@@ -1,0 +1,14 @@
+using DiffPolicy.Sim.PushT.Physics;
+
+namespace DiffPolicy.Sim.PushT.Task;
+
+/// <summary>Where a <see cref="ChunkedController"/> gets its actions: a policy in this process or a policy server.</summary>
+public interface IChunkSource
+{
+    /// <summary>
+    /// Takes the 18 keypoint values observed at <paramref name="step"/> (before its action). With
+    /// <paramref name="request"/> it returns the actions for steps <paramref name="step"/>, <paramref name="step"/> + 1, …;
+    /// otherwise null.
+    /// </summary>
+    IReadOnlyList<Vec2>? Observe(long step, float[] keypoints, bool request);
+}

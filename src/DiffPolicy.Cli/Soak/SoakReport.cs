@@ -1,0 +1,35 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DiffPolicy.Cli.Soak;
+
+/// <summary>The process at one moment of a soak.</summary>
+/// <param name="Tensors">Live native tensors (torch.Tensor.TotalCount).</param>
+public sealed record ProcessSample(double Seconds, double RssMb, long Tensors, int Gen0, int Gen1, int Gen2, long Chunks, long DeadlineMisses);
+
+/// <summary>One chunk as the robot saw it, for the plot.</summary>
+public sealed record ChunkSample(double Seconds, double LatencyMs, double InferMs, double? SlackMs);
+
+/// <summary>Memory at the start, after warm-up and at the end; drift = end − after warm-up.</summary>
+public sealed record MemorySummary(
+    double RssStartMb, double RssAfterWarmupMb, double RssEndMb, double RssDriftMb,
+    long TensorsStart, long TensorsAfterWarmup, long TensorsEnd, long TensorDrift, int Gen0Collections, int Gen1Collections, int Gen2Collections);
+
+/// <summary>What <c>diffpolicy soak</c> prints, writes as JSON and plots.</summary>
+/// <param name="LateChunks">Chunks that arrived after the robot had run out of planned actions (negative slack; not in <paramref name="SlackMs"/>).</param>
+/// <param name="SlackMs">Planned actions left, in ms, when each chunk arrived in time (an episode's first chunk excluded).</param>
+public sealed record SoakReport(
+    string Sampler, string Endpoint, double DurationSeconds, double WarmupSeconds, int Episodes, long Ticks, long Chunks,
+    long DeadlineMisses, long StartupTicks, long LateChunks, long DroppedActions, long Rehellos,
+    Percentiles ChunkLatencyMs, Percentiles ServerInferMs, Percentiles SlackMs, MemorySummary Memory, string Machine,
+    IReadOnlyList<ProcessSample> Samples, IReadOnlyList<ChunkSample> ChunkSamples)
+{
+    static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+}

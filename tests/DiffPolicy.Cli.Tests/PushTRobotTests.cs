@@ -1,0 +1,102 @@
+using DiffPolicy.Cli.Commands;
+using DiffPolicy.Sim.PushT.Robot;
+
+namespace DiffPolicy.Cli.Tests;
+
+/// <summary>The simulated PushT robot against a real policy server on loopback TCP.</summary>
+public class PushTRobotTests
+{
+    static RobotEpisode[] Run(RobotMode mode, TimeSpan policyDelay, int episodes, int steps)
+    {
+        using var server = new BackgroundServer(new KeypointEchoPolicy(policyDelay), "tcp://127.0.0.1:*");
+        using var robot = new PushTRobot(server.Endpoint, new PushTRobotOptions { Mode = mode });
+        robot.Connect();
+        return Enumerable.Range(0, episodes).Select(i => robot.RunEpisode(7 + i, steps)).ToArray();
+    }
+
+    [Fact]
+    public async Task Lockstep_asks_once_per_chunk_and_misses_nothing()
+    {
+        var runs = await Task.Run(() => Run(RobotMode.Lockstep, TimeSpan.Zero, episodes: 2, steps: 20)).WaitAsync(TimeSpan.FromSeconds(60));
+        foreach (var run in runs)
+        {
+            Assert.Equal(20, run.Episode.Steps.Count);
+            Assert.Equal(3, run.Chunks);
+            Assert.Equal(0, run.DeadlineMisses);
+            // Action i of a chunk asked at step s targets the agent observed at s, shifted by 4·(i + 1).
+            var first = run.Episode.Steps[0];
+            Assert.Equal(first.Keypoints[16] + 4, run.Episode.Steps[0].Action.X, 3);
+            Assert.Equal(first.Keypoints[16] + 4 * 8, run.Episode.Steps[7].Action.X, 3);
+            Assert.Equal(run.Episode.Steps[8].Keypoints[16] + 4, run.Episode.Steps[8].Action.X, 3);
+        }
+    }
+
+    [Fact]
+    public async Task Real_time_with_a_fast_policy_executes_chunks_without_misses()
+    {
+        var runs = await Task.Run(() => Run(RobotMode.RealTime, TimeSpan.Zero, episodes: 2, steps: 30)).WaitAsync(TimeSpan.FromSeconds(60));
+        foreach (var run in runs)
+        {
+            Assert.Equal(30, run.Episode.Steps.Count);
+            Assert.True(run.Chunks >= 30 / 8, $"only {run.Chunks} chunks");
+            Assert.True(run.DeadlineMisses < 30 / 3, $"{run.DeadlineMisses} misses with a policy that answers at once");
+            Assert.True(run.StartupTicks < 30 / 3, $"{run.StartupTicks} ticks before the first chunk");
+            Assert.All(run.Timings.Where(t => t.SlackMs is not null), t => Assert.True(t.SlackMs > 0, $"slack {t.SlackMs} ms"));
+        }
+    }
+
+    [Fact]
+    public async Task Real_time_with_a_policy_slower_than_the_chunk_counts_misses()
+    {
+        // Asked with 4 actions left, a chunk that takes 0.6 s arrives 6 steps later: of its 8 actions 6 or 7 are
+        // for steps already begun, so the robot runs dry before the next one comes.
+        var runs = await Task.Run(() => Run(RobotMode.RealTime, TimeSpan.FromSeconds(0.6), episodes: 1, steps: 40)).WaitAsync(TimeSpan.FromSeconds(60));
+        var run = runs[0];
+        Assert.True(run.Chunks >= 2, $"only {run.Chunks} chunks");
+        Assert.True(run.DeadlineMisses > 0, "a policy slower than the lead must make the robot miss deadlines");
+        Assert.True(run.StartupTicks >= 5, $"{run.StartupTicks} startup ticks for a 0.6 s first chunk");
+        Assert.True(run.DroppedActions >= 5 * run.Chunks, $"{run.DroppedActions} late actions dropped of {run.Chunks} chunks");
+        Assert.True(run.DeadlineMisses + run.StartupTicks < 40, "no action was executed");
+        Assert.Contains(run.Timings, t => t.SlackMs < 0);
+    }
+
+    [Theory]
+    [InlineData(RobotMode.Lockstep)]
+    [InlineData(RobotMode.RealTime)]
+    public async Task A_restarted_server_costs_a_re_hello_and_the_robot_goes_on(RobotMode mode)
+    {
+        var runs = await Task.Run(() =>
+        {
+            var first = new BackgroundServer(new KeypointEchoPolicy(), "tcp://127.0.0.1:*");
+            var endpoint = first.Endpoint;
+            using var robot = new PushTRobot(endpoint, new PushTRobotOptions { Mode = mode });
+            robot.Connect();
+            var before = robot.RunEpisode(1, 20);
+            first.Dispose();
+            using var second = Rebind(endpoint);
+            var after = robot.RunEpisode(2, 20);
+            return (before, after, second.Server.Stats.Chunks);
+        }).WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(0, runs.before.Rehellos);
+        Assert.Equal(1, runs.after.Rehellos);
+        Assert.Equal(20, runs.after.Episode.Steps.Count);
+        Assert.True(runs.Chunks >= 2, $"{runs.Chunks} chunks from the restarted server");
+    }
+
+    // NetMQ releases a closed TCP port asynchronously.
+    static BackgroundServer Rebind(string endpoint)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new BackgroundServer(new KeypointEchoPolicy(), endpoint);
+            }
+            catch (NetMQ.NetMQException) when (attempt < 50)
+            {
+                Thread.Sleep(100);
+            }
+        }
+    }
+}
