@@ -23,6 +23,7 @@ internal static class SoakPlot
         plot.YLabel("chunk latency (ms)");
         plot.Title($"soak: {report.Chunks} chunks, {report.DeadlineMisses} deadline misses, p99 {report.ChunkLatencyMs.P99:F0} ms");
         plot.ShowLegend();
+        PlotFonts.Apply(plot);
         plot.SavePng(pngPath, 1000, 500);
     }
 }
