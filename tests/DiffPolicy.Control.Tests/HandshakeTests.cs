@@ -60,6 +60,8 @@ public class HandshakeTests
         c.Link.Send(new Hello(MessageCodec.ProtocolVersion, "c"));
         Assert.Equal(ErrorCodes.ServerFull, c.Expect<ProtocolError>().Code);
         b.Link.Send(new Bye());
+        // b's bye and c's next hello travel on different connections: wait until the server has seen the bye.
+        Assert.True(SpinWait.SpinUntil(() => run.Server.Stats.Robots == 1, TimeSpan.FromSeconds(5)), "b's bye was not seen");
         Assert.Equal("c", c.Hello().Robot);
     }
 
