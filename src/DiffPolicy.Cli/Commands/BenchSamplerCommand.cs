@@ -19,7 +19,7 @@ internal static class BenchSamplerCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Checkpoint directory; random weights of the configuration below when absent." };
+        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "A policy checkpoint (policy.json, e.g. checkpoints/pusht) or a network checkpoint from `import` (unet.config.json); random weights of the configuration below when absent." };
         var downDims = new Option<string>("--down-dims") { Description = "U-Net channels per level (random weights).", DefaultValueFactory = _ => "64,128,256" };
         var stepEmbed = new Option<int>("--step-embed") { Description = "Diffusion-step embedding size (random weights).", DefaultValueFactory = _ => 128 };
         var kernel = new Option<int>("--kernel") { Description = "Convolution kernel size (random weights).", DefaultValueFactory = _ => 5 };
@@ -50,7 +50,7 @@ internal static class BenchSamplerCommand
             {
                 torch.manual_seed((long)parse.GetValue(seed));
                 using var network = parse.GetValue(checkpoint) is { } dir
-                    ? UnetCheckpoint.Load(dir.FullName)
+                    ? LoadNetwork(dir.FullName)
                     : new ConditionalUnet1D(new ConditionalUnet1DConfig
                     {
                         InputDim = parse.GetValue(actionDim),
@@ -164,4 +164,10 @@ internal static class BenchSamplerCommand
             throw new FormatException($"{option} must be a comma-separated list of positive integers, got '{text}'.");
         }
     }
+
+    /// <summary>The network of a policy checkpoint (from train) or of a network checkpoint (from import).</summary>
+    static ConditionalUnet1D LoadNetwork(string directory) =>
+        File.Exists(Path.Combine(directory, PolicyCheckpoint.ConfigFile))
+            ? PolicyCheckpoint.Load(directory).Network
+            : UnetCheckpoint.Load(directory);
 }
