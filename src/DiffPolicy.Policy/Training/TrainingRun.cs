@@ -202,7 +202,8 @@ public sealed class TrainingRun
     static int[] Permutation(int count, int seed, int epoch)
     {
         var permutation = Enumerable.Range(0, count).ToArray();
-        new Random(HashCode.Combine(seed, epoch) & int.MaxValue).Shuffle(permutation);
+        // Seeded arithmetically: HashCode is randomised per process and would break resuming in a new process.
+        new Random(unchecked(seed * 1_000_003 + epoch) & int.MaxValue).Shuffle(permutation);
         return permutation;
     }
 
