@@ -44,7 +44,7 @@ public class PythonRobotTests(ITestOutputHelper output)
 
     JsonElement RunRobot(string endpoint, params string[] extra)
     {
-        var script = Path.Combine(RepoRoot(), "examples", "python_robot.py");
+        var script = Path.Combine(RepoPaths.Root, "examples", "python_robot.py");
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { script, "--connect", endpoint, "--json" }.Concat(extra))
         {
@@ -62,17 +62,5 @@ public class PythonRobotTests(ITestOutputHelper output)
         output.WriteLine(stderr.Result);
         Assert.True(process.ExitCode == 0, $"python_robot.py exited with {process.ExitCode}: {stderr.Result}");
         return JsonDocument.Parse(stdout.Result.Trim().Split('\n')[^1]).RootElement.Clone();
-    }
-
-    static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "DiffPolicy.Control.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new DirectoryNotFoundException("no DiffPolicy.Control.sln above " + AppContext.BaseDirectory);
     }
 }

@@ -25,7 +25,7 @@ public sealed class NumpyInteropTests : IDisposable
             ["ret"] = new(new[] { Math.PI }, 1),
         }, compress);
 
-        string report = Python($$"""
+        string report = NumpyPython.Run($$"""
             import numpy as np
             d = np.load(r'{{path}}')
             assert sorted(d.files) == ['episode_ends', 'img', 'keypoint', 'ret', 'state'], d.files
@@ -44,7 +44,7 @@ public sealed class NumpyInteropTests : IDisposable
     public void We_read_what_numpy_writes()
     {
         string path = Path.Combine(dir, "numpy.npz");
-        Python($$"""
+        NumpyPython.Run($$"""
             import numpy as np
             np.savez_compressed(r'{{path}}',
                 action=np.arange(12, dtype=np.float32).reshape(6, 2) / 4,
@@ -66,7 +66,7 @@ public sealed class NumpyInteropTests : IDisposable
     {
         string fortran = Path.Combine(dir, "fortran.npz");
         string text = Path.Combine(dir, "text.npz");
-        Python($$"""
+        NumpyPython.Run($$"""
             import numpy as np
             np.savez(r'{{fortran}}', a=np.asfortranarray(np.ones((2, 3), dtype=np.float32)))
             """);
@@ -75,23 +75,5 @@ public sealed class NumpyInteropTests : IDisposable
         Assert.Contains("Fortran", Assert.Throws<InvalidDataException>(() => Npz.Load(fortran)).Message, StringComparison.Ordinal);
         Assert.Contains("not an .npz", Assert.Throws<InvalidDataException>(() => Npz.Load(text)).Message, StringComparison.Ordinal);
         Assert.Throws<FileNotFoundException>(() => Npz.Load(Path.Combine(dir, "missing.npz")));
-    }
-
-    static string Python(string script)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3", "-")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        process.StandardInput.Write(script);
-        process.StandardInput.Close();
-        string output = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, string.Create(CultureInfo.InvariantCulture, $"python3 failed ({process.ExitCode}): {error}"));
-        return output;
     }
 }

@@ -14,10 +14,5 @@ internal static class Fixtures
         return path;
     }
 
-    public static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "DiffPolicy.Control.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Repository root (DiffPolicy.Control.sln) not found above the test output.");
-    }
+    public static string RepoRoot() => RepoPaths.Root;
 }

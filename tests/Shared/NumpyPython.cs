@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace DiffPolicy.Sim.PushT.Tests;
+namespace DiffPolicy.Tests;
 
 /// <summary>Runs a script on Debian's python3 with numpy (installed by .ci/run) and returns what it printed.</summary>
 internal static class NumpyPython
