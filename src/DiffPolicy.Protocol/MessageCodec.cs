@@ -55,125 +55,125 @@ public static class MessageCodec
         switch (message)
         {
             case Hello m:
-            {
-                var w = FrameWriter.Begin(buffer, MessageTypes.Hello, 2);
-                w.Write("protocol");
-                w.Write(m.Protocol);
-                w.Write("robot");
-                w.Write(m.Robot);
-                return w.Finish(buffer);
-            }
+                {
+                    var w = FrameWriter.Begin(buffer, MessageTypes.Hello, 2);
+                    w.Write("protocol");
+                    w.Write(m.Protocol);
+                    w.Write("robot");
+                    w.Write(m.Robot);
+                    return w.Finish(buffer);
+                }
             case Welcome m:
-            {
-                var w = FrameWriter.Begin(buffer, MessageTypes.Welcome, 11);
-                w.Write("protocol");
-                w.Write(m.Protocol);
-                w.Write("robot");
-                w.Write(m.Robot);
-                w.Write("server");
-                w.Write(m.Server);
-                WriteMetadata(ref w, m.Policy);
-                w.Write("robot_timeout_s");
-                w.Write(m.RobotTimeoutSeconds);
-                w.Write("max_frame_bytes");
-                w.Write(m.MaxFrameBytes);
-                return w.Finish(buffer);
-            }
+                {
+                    var w = FrameWriter.Begin(buffer, MessageTypes.Welcome, 11);
+                    w.Write("protocol");
+                    w.Write(m.Protocol);
+                    w.Write("robot");
+                    w.Write(m.Robot);
+                    w.Write("server");
+                    w.Write(m.Server);
+                    WriteMetadata(ref w, m.Policy);
+                    w.Write("robot_timeout_s");
+                    w.Write(m.RobotTimeoutSeconds);
+                    w.Write("max_frame_bytes");
+                    w.Write(m.MaxFrameBytes);
+                    return w.Finish(buffer);
+                }
             case Observation m:
-            {
-                var w = FrameWriter.Begin(buffer, MessageTypes.Obs, 6);
-                w.Write("seq");
-                w.Write(m.Seq);
-                w.Write("episode");
-                w.Write(m.Episode);
-                w.Write("step");
-                w.Write(m.Step);
-                w.Write("t");
-                w.Write(m.Time);
-                w.Write("infer");
-                w.Write(m.Infer);
-                w.Write("obs");
-                w.WriteMapHeader(m.Data.Count);
-                foreach (var (key, values) in m.Data)
                 {
-                    w.Write(key);
-                    w.WriteFloats(values);
+                    var w = FrameWriter.Begin(buffer, MessageTypes.Obs, 6);
+                    w.Write("seq");
+                    w.Write(m.Seq);
+                    w.Write("episode");
+                    w.Write(m.Episode);
+                    w.Write("step");
+                    w.Write(m.Step);
+                    w.Write("t");
+                    w.Write(m.Time);
+                    w.Write("infer");
+                    w.Write(m.Infer);
+                    w.Write("obs");
+                    w.WriteMapHeader(m.Data.Count);
+                    foreach (var (key, values) in m.Data)
+                    {
+                        w.Write(key);
+                        w.WriteFloats(values);
+                    }
+                    return w.Finish(buffer);
                 }
-                return w.Finish(buffer);
-            }
             case ActionChunk m:
-            {
-                var w = FrameWriter.Begin(buffer, MessageTypes.Actions, 12);
-                w.Write("obs_seq");
-                w.Write(m.ObsSeq);
-                w.Write("obs_t");
-                w.Write(m.ObsTime);
-                w.Write("episode");
-                w.Write(m.Episode);
-                w.Write("start_step");
-                w.Write(m.StartStep);
-                w.Write("dt");
-                w.Write(m.Dt);
-                w.Write("n_actions");
-                w.Write(m.Count);
-                w.Write("action_dim");
-                w.Write(m.ActionDim);
-                w.Write("actions");
-                w.WriteFloats(m.Values);
-                w.Write("queue_ms");
-                w.Write(m.Timing.QueueMs);
-                w.Write("infer_ms");
-                w.Write(m.Timing.InferMs);
-                w.Write("iterations");
-                w.Write(m.Timing.Iterations);
-                w.Write("evals");
-                w.Write(m.Timing.Evaluations);
-                return w.Finish(buffer);
-            }
-            case Reset:
-            {
-                var w = FrameWriter.Begin(buffer, MessageTypes.Reset, 0);
-                return w.Finish(buffer);
-            }
-            case Ping m:
-            {
-                var w = FrameWriter.Begin(buffer, MessageTypes.Ping, 2);
-                w.Write("seq");
-                w.Write(m.Seq);
-                w.Write("t");
-                w.Write(m.Time);
-                return w.Finish(buffer);
-            }
-            case Pong m:
-            {
-                var w = FrameWriter.Begin(buffer, MessageTypes.Pong, 3);
-                w.Write("seq");
-                w.Write(m.Seq);
-                w.Write("t");
-                w.Write(m.Time);
-                w.Write("session");
-                w.Write(m.Session);
-                return w.Finish(buffer);
-            }
-            case ProtocolError m:
-            {
-                var w = FrameWriter.Begin(buffer, MessageTypes.Error, m.Seq is null ? 2 : 3);
-                w.Write("code");
-                w.Write(m.Code);
-                w.Write("message");
-                w.Write(m.Text);
-                if (m.Seq is { } seq)
                 {
-                    w.Write("ref_seq");
-                    w.Write(seq);
+                    var w = FrameWriter.Begin(buffer, MessageTypes.Actions, 12);
+                    w.Write("obs_seq");
+                    w.Write(m.ObsSeq);
+                    w.Write("obs_t");
+                    w.Write(m.ObsTime);
+                    w.Write("episode");
+                    w.Write(m.Episode);
+                    w.Write("start_step");
+                    w.Write(m.StartStep);
+                    w.Write("dt");
+                    w.Write(m.Dt);
+                    w.Write("n_actions");
+                    w.Write(m.Count);
+                    w.Write("action_dim");
+                    w.Write(m.ActionDim);
+                    w.Write("actions");
+                    w.WriteFloats(m.Values);
+                    w.Write("queue_ms");
+                    w.Write(m.Timing.QueueMs);
+                    w.Write("infer_ms");
+                    w.Write(m.Timing.InferMs);
+                    w.Write("iterations");
+                    w.Write(m.Timing.Iterations);
+                    w.Write("evals");
+                    w.Write(m.Timing.Evaluations);
+                    return w.Finish(buffer);
                 }
-                return w.Finish(buffer);
-            }
+            case Reset:
+                {
+                    var w = FrameWriter.Begin(buffer, MessageTypes.Reset, 0);
+                    return w.Finish(buffer);
+                }
+            case Ping m:
+                {
+                    var w = FrameWriter.Begin(buffer, MessageTypes.Ping, 2);
+                    w.Write("seq");
+                    w.Write(m.Seq);
+                    w.Write("t");
+                    w.Write(m.Time);
+                    return w.Finish(buffer);
+                }
+            case Pong m:
+                {
+                    var w = FrameWriter.Begin(buffer, MessageTypes.Pong, 3);
+                    w.Write("seq");
+                    w.Write(m.Seq);
+                    w.Write("t");
+                    w.Write(m.Time);
+                    w.Write("session");
+                    w.Write(m.Session);
+                    return w.Finish(buffer);
+                }
+            case ProtocolError m:
+                {
+                    var w = FrameWriter.Begin(buffer, MessageTypes.Error, m.Seq is null ? 2 : 3);
+                    w.Write("code");
+                    w.Write(m.Code);
+                    w.Write("message");
+                    w.Write(m.Text);
+                    if (m.Seq is { } seq)
+                    {
+                        w.Write("ref_seq");
+                        w.Write(seq);
+                    }
+                    return w.Finish(buffer);
+                }
             case Bye:
-            {
-                var w = FrameWriter.Begin(buffer, MessageTypes.Bye, 0);
-                return w.Finish(buffer);
-            }
+                {
+                    var w = FrameWriter.Begin(buffer, MessageTypes.Bye, 0);
+                    return w.Finish(buffer);
+                }
             default:
                 throw new ArgumentException($"no encoding for {message.GetType().Name}", nameof(message));
         }

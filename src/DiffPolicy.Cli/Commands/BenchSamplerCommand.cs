@@ -23,7 +23,7 @@ internal static class BenchSamplerCommand
         var downDims = new Option<string>("--down-dims") { Description = "U-Net channels per level (random weights).", DefaultValueFactory = _ => "64,128,256" };
         var stepEmbed = new Option<int>("--step-embed") { Description = "Diffusion-step embedding size (random weights).", DefaultValueFactory = _ => 128 };
         var kernel = new Option<int>("--kernel") { Description = "Convolution kernel size (random weights).", DefaultValueFactory = _ => 5 };
-        var globalCond = new Option<int>("--global-cond") { Description = "global_cond size: n_obs_steps × obs_dim (PushT keypoints: 2 × 20).", DefaultValueFactory = _ => 40 };
+        var globalCond = new Option<int>("--global-cond") { Description = "global_cond size, n_obs_steps × obs_dim (random weights; PushT keypoints: 2 × 18).", DefaultValueFactory = _ => 36 };
         var horizon = new Option<int>("--horizon") { Description = "Trajectory length.", DefaultValueFactory = _ => 16 };
         var actionDim = new Option<int>("--action-dim") { Description = "Action dimension (random weights).", DefaultValueFactory = _ => 2 };
         var batch = new Option<int>("--batch") { Description = "Samples per chunk.", DefaultValueFactory = _ => 1 };
@@ -62,6 +62,7 @@ internal static class BenchSamplerCommand
                         Horizon = parse.GetValue(horizon),
                     });
                 network.eval();
+                network.PrepareForInference();
                 var settings = new Settings(
                     parse.GetValue(checkpoint) is null ? "random weights" : parse.GetValue(checkpoint)!.FullName,
                     network.Config.Horizon ?? parse.GetValue(horizon), parse.GetValue(batch), parse.GetValue(chunks), parse.GetValue(warmup),

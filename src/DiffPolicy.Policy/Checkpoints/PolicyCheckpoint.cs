@@ -34,7 +34,7 @@ public static class PolicyCheckpoint
         });
     }
 
-    /// <summary>Reads a checkpoint; the network is strict-loaded, in eval mode, on <paramref name="device"/>.</summary>
+    /// <summary>Reads a checkpoint; the network is strict-loaded, in eval mode, on <paramref name="device"/>, prepared for inference.</summary>
     public static (PolicyConfig Config, ConditionalUnet1D Network, LinearNormalizer Obs, LinearNormalizer Action) Load(string directory, Device? device = null)
     {
         string dir = AtomicDirectory.Resolve(directory);
@@ -45,6 +45,7 @@ public static class PolicyCheckpoint
             network.LoadStrict(Path.Combine(dir, WeightsFile));
             network.eval();
             if (device != null) network.to(device);
+            network.PrepareForInference();
             string normalizerPath = Path.Combine(dir, NormalizerFile);
             var stored = StateDictFile.Read(normalizerPath);
             try

@@ -11,7 +11,10 @@ public static class UnetCheckpoint
     public const string ConfigFile = "unet.config.json";
     public const string WeightsFile = "unet.safetensors";
 
-    /// <summary>Builds the network from <paramref name="configPath"/> and loads <paramref name="weightsPath"/> (.pt or .safetensors) strictly.</summary>
+    /// <summary>
+    /// Builds the network from <paramref name="configPath"/> and loads <paramref name="weightsPath"/>
+    /// (.pt or .safetensors) strictly; the network is in eval mode, prepared for inference.
+    /// </summary>
     public static ConditionalUnet1D Import(string weightsPath, string configPath)
     {
         var network = new ConditionalUnet1D(ConditionalUnet1DConfig.Load(configPath));
@@ -25,10 +28,11 @@ public static class UnetCheckpoint
             throw;
         }
         network.eval();
+        network.PrepareForInference();
         return network;
     }
 
-    /// <summary>Loads a checkpoint directory written by <see cref="Save"/>; the network is in eval mode.</summary>
+    /// <summary>Loads a checkpoint directory written by <see cref="Save"/>, as <see cref="Import"/>.</summary>
     public static ConditionalUnet1D Load(string directory)
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Checkpoint directory '{directory}' does not exist.");

@@ -19,6 +19,9 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
     readonly Sequential final_conv;
 #pragma warning restore IDE1006
 
+    // final_conv's modules, typed; a tuple is not registered as a component, so the keys stay final_conv.N.
+    readonly (Conv1dBlock Block, Conv1d Projection) output;
+
     public ConditionalUnet1DConfig Config { get; }
 
     public ConditionalUnet1D(ConditionalUnet1DConfig config) : base(nameof(ConditionalUnet1D))
@@ -57,7 +60,8 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
         }
 
         int start = config.DownDims[0];
-        final_conv = nn.Sequential(new Conv1dBlock(start, start, k, g), nn.Conv1d(start, config.InputDim, 1));
+        output = (new Conv1dBlock(start, start, k, g), nn.Conv1d(start, config.InputDim, 1));
+        final_conv = nn.Sequential(output.Block, output.Projection);
         RegisterComponents();
     }
 
@@ -119,7 +123,19 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
             x = level.Forward(cat([x, skips.Pop()], 1), film[next], film[next + 1], out _);
             next += 2;
         }
-        return final_conv.call(x).transpose(1, 2).MoveToOuterDisposeScope();
+        return GemmConv1d.Apply(output.Projection, output.Block.call(x), 1, 0).transpose(1, 2).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Stores every convolution weight time-major, (O, k, C), which makes <see cref="Denoise"/>
+    /// ≈ 20 % faster on a CPU (<see cref="GemmConv1d"/>); values and state-dict shapes are unchanged.
+    /// Call once after loading weights, before inference; not on a network an optimiser holds, since
+    /// the weight parameters are replaced by new ones.
+    /// </summary>
+    public void PrepareForInference()
+    {
+        foreach (var module in modules())
+            if (module is Conv1d conv) GemmConv1d.StoreTimeMajor(conv);
     }
 
     /// <summary>Residual blocks in the order <see cref="Denoise"/> applies them.</summary>

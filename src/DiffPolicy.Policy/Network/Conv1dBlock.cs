@@ -29,6 +29,6 @@ public sealed class Conv1dBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return nn.functional.mish(layers.Norm.call(GemmConv1d.Apply(layers.Conv, x, 1, layers.Conv.weight!.shape[2] / 2))).MoveToOuterDisposeScope();
+        return Mish.Apply(layers.Norm.call(GemmConv1d.Apply(layers.Conv, x, 1, layers.Conv.weight!.shape[2] / 2))).MoveToOuterDisposeScope();
     }
 }

@@ -274,29 +274,29 @@ internal sealed class FrameFields
         switch (reader.NextMessagePackType)
         {
             case MessagePackType.Map:
-            {
-                var count = reader.ReadMapHeader();
-                CheckEntries(count, limits);
-                security.DepthStep(ref reader);
-                for (var i = 0; i < 2 * count; i++)
                 {
-                    SkipValue(ref reader, security, limits);
+                    var count = reader.ReadMapHeader();
+                    CheckEntries(count, limits);
+                    security.DepthStep(ref reader);
+                    for (var i = 0; i < 2 * count; i++)
+                    {
+                        SkipValue(ref reader, security, limits);
+                    }
+                    reader.Depth--;
+                    break;
                 }
-                reader.Depth--;
-                break;
-            }
             case MessagePackType.Array:
-            {
-                var count = reader.ReadArrayHeader();
-                CheckEntries(count, limits);
-                security.DepthStep(ref reader);
-                for (var i = 0; i < count; i++)
                 {
-                    SkipValue(ref reader, security, limits);
+                    var count = reader.ReadArrayHeader();
+                    CheckEntries(count, limits);
+                    security.DepthStep(ref reader);
+                    for (var i = 0; i < count; i++)
+                    {
+                        SkipValue(ref reader, security, limits);
+                    }
+                    reader.Depth--;
+                    break;
                 }
-                reader.Depth--;
-                break;
-            }
             case MessagePackType.Unknown:
                 throw new ProtocolException(ErrorCodes.BadFrame, "invalid MessagePack code");
             default:
