@@ -2,9 +2,11 @@
 """A robot client for the DiffPolicy.Control policy server, as a robotics user would write it.
 
 A point mass moves toward each commanded position. Every control tick (10 Hz by default, from the server's
-`welcome`) it sends its observation; when the planned actions run low it asks for a new chunk. Chunks are
-executed at their step indices: actions for steps already passed are dropped (latency compensation), and a tick
-with no planned action is a deadline miss (the robot holds position). Protocol: docs/protocol.md.
+`welcome`) it sends its observation; when the planned actions run low it asks for a new chunk. A chunk holds the
+policy's predicted actions from the observation's step to the end of its horizon; the robot replans every
+n_action_steps steps and the rest of the prediction covers the inference latency. Chunks are executed at their step
+indices: actions for steps already passed are dropped (latency compensation), and a tick with no planned action is
+a deadline miss (the robot holds position). Protocol: docs/protocol.md.
 
     /usr/bin/python3 examples/python_robot.py --connect tcp://127.0.0.1:5555 --duration 10
 
@@ -113,7 +115,11 @@ class RealTimeRobot:
     def __init__(self, link, name, welcome, lead):
         self.link, self.name, self.policy = link, name, welcome
         self.dt = 1.0 / welcome["control_hz"]
-        self.lead = lead if lead is not None else max(1, welcome["n_action_steps"] // 2)
+        if lead is None:
+            # Ask again once n_action_steps actions of the newest chunk have begun; the rest of it bridges the latency.
+            rest = welcome["horizon"] - welcome["n_obs_steps"] + 1 - welcome["n_action_steps"]
+            lead = rest if rest > 0 else max(1, welcome["n_action_steps"] // 2)
+        self.lead = lead
         self.robot = PointMass(welcome["action_dim"])
         self.plan = {}  # step index -> action
         self.seq = 0
@@ -249,7 +255,8 @@ def main():
     parser.add_argument("--name", default="python-robot", help="robot name, [A-Za-z0-9_.-]{1,64}")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds to run")
     parser.add_argument("--hz", type=float, default=None, help="control rate (default: the policy's control_hz)")
-    parser.add_argument("--lead", type=int, default=None, help="ask for a chunk when this many planned actions remain (default n_action_steps/2)")
+    parser.add_argument("--lead", type=int, default=None, help="ask for a chunk when this many planned actions remain "
+                        "(default horizon - n_obs_steps + 1 - n_action_steps: a new chunk every n_action_steps steps)")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     args = parser.parse_args()
     try:

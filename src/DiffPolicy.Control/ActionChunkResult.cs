@@ -1,7 +1,7 @@
 namespace DiffPolicy.Control;
 
 /// <summary>What a policy returns for one window.</summary>
-/// <param name="Actions">n_action_steps × action_dim values, row-major; row i is the action for window step + i.</param>
+/// <param name="Actions">(horizon − n_obs_steps + 1) × action_dim values, row-major; row i is the action for window step + i.</param>
 /// <param name="Iterations">Sampler iterations (Picard sweeps, or denoising steps for a sequential sampler).</param>
 /// <param name="Evaluations">Network evaluations spent.</param>
 public sealed record ActionChunkResult(float[] Actions, int Iterations, int Evaluations);

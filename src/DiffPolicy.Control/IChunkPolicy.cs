@@ -12,9 +12,9 @@ public interface IChunkPolicy
     PolicyMetadata Metadata { get; }
 
     /// <summary>
-    /// The <see cref="PolicyMetadata.NActionSteps"/> actions for steps <see cref="ObservationWindow.Step"/>,
-    /// <see cref="ObservationWindow.Step"/> + 1, …: in DiffusionPolicy's terms
-    /// <c>prediction[n_obs_steps − 1 : n_obs_steps − 1 + n_action_steps]</c>.
+    /// The <see cref="PolicyMetadata.PredictedSteps"/> actions for steps <see cref="ObservationWindow.Step"/>,
+    /// <see cref="ObservationWindow.Step"/> + 1, …: in DiffusionPolicy's terms <c>prediction[n_obs_steps − 1 :]</c>,
+    /// whose first n_action_steps are executed.
     /// </summary>
     ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken);
 

@@ -59,10 +59,10 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
         var started = Stopwatch.GetTimestamp();
         var result = policy.Infer(request.Window, stopping.Token);
         var inferMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        var expected = metadata.NActionSteps * metadata.ActionDim;
+        var expected = metadata.PredictedSteps * metadata.ActionDim;
         if (result.Actions.Length != expected)
         {
-            throw new InvalidOperationException($"the policy returned {result.Actions.Length} values, not n_action_steps × action_dim = {expected}");
+            throw new InvalidOperationException($"the policy returned {result.Actions.Length} values, not (horizon − n_obs_steps + 1) × action_dim = {expected}");
         }
         if (!Array.TrueForAll(result.Actions, float.IsFinite))
         {
@@ -72,7 +72,7 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
         var timing = new ServerTiming(
             Stopwatch.GetElapsedTime(request.ArrivedAt, started).TotalMilliseconds, inferMs, result.Iterations, result.Evaluations);
         var chunk = new ActionChunk(
-            obs.Seq, obs.Time, obs.Episode, obs.Step, metadata.Dt, metadata.NActionSteps, metadata.ActionDim, result.Actions, timing);
+            obs.Seq, obs.Time, obs.Episode, obs.Step, metadata.Dt, metadata.PredictedSteps, metadata.ActionDim, result.Actions, timing);
         return new InferenceReply(request.Session, request.Epoch, MessageCodec.Encode(chunk), IsChunk: true);
     }
 }

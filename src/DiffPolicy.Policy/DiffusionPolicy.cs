@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace DiffPolicy.Policy;
 
-/// <summary>Actions to execute (batch × n_action_steps × action_dim, robot units) and how they were sampled.</summary>
+/// <summary>Predicted actions (batch × <see cref="PolicyConfig.PredictedSteps"/> × action_dim, robot units) and how they were sampled.</summary>
 public sealed record ActionChunk(float[] Actions, int Batch, int Steps, int ActionDim, ChunkStats Stats)
 {
     public ReadOnlySpan<float> Action(int sample, int step) =>
@@ -18,7 +18,8 @@ public sealed record ActionChunk(float[] Actions, int Batch, int Steps, int Acti
 /// A trained low-dim DiffusionPolicy ready to act: observation history in, the chunk of actions to
 /// execute out. Normalises observations, samples the action trajectory with the configured solver
 /// and sampler (ParaDiGMS by default) under one dispose scope and inference mode, and returns
-/// prediction[n_obs_steps − 1 : n_obs_steps − 1 + n_action_steps] in robot units.
+/// prediction[n_obs_steps − 1 :] in robot units: the n_action_steps actions to execute, then the rest of the
+/// predicted trajectory.
 /// Not thread-safe: call from one inference thread.
 /// </summary>
 public sealed class DiffusionPolicy : IDisposable
@@ -87,10 +88,10 @@ public sealed class DiffusionPolicy : IDisposable
         using var inference = inference_mode();
         var cond = tensor(normalized, [batch, condDim]).to(device);
         using var result = sampler.Sample(cond, generator);
-        var executed = result.Trajectory.narrow(1, Config.FirstActionIndex, Config.NActionSteps).to(float32).cpu().contiguous();
-        float[] actions = executed.data<float>().ToArray();
+        var predicted = result.Trajectory.narrow(1, Config.FirstActionIndex, Config.PredictedSteps).to(float32).cpu().contiguous();
+        float[] actions = predicted.data<float>().ToArray();
         actionNormalizer.Unnormalize(actions);
-        return new ActionChunk(actions, batch, Config.NActionSteps, Config.ActionDim, result.Stats);
+        return new ActionChunk(actions, batch, Config.PredictedSteps, Config.ActionDim, result.Stats);
     }
 
     public void Dispose()

@@ -81,6 +81,14 @@ public sealed record PolicyConfig
     [JsonIgnore]
     public int FirstActionIndex => NObsSteps - 1;
 
+    /// <summary>
+    /// Predicted actions from the observation's step to the end of the horizon, horizon − n_obs_steps + 1:
+    /// what a chunk carries. The first n_action_steps are executed per chunk; in real time the rest keep the
+    /// robot going while the next chunk is computed.
+    /// </summary>
+    [JsonIgnore]
+    public int PredictedSteps => Horizon - FirstActionIndex;
+
     public void Validate()
     {
         static void Require(bool condition, string message)

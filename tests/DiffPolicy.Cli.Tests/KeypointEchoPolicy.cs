@@ -15,8 +15,8 @@ internal sealed class KeypointEchoPolicy(TimeSpan delay = default) : IChunkPolic
     {
         if (delay > TimeSpan.Zero) Task.Delay(delay, cancellationToken).Wait(cancellationToken);
         var newest = window.At("keypoint", window.Steps - 1);
-        var actions = new float[16];
-        for (int i = 0; i < 8; i++)
+        var actions = new float[Metadata.PredictedSteps * 2];
+        for (int i = 0; i < Metadata.PredictedSteps; i++)
         {
             actions[2 * i] = newest[16] + 4 * (i + 1);
             actions[2 * i + 1] = newest[17];

@@ -46,16 +46,29 @@ public class PushTRobotTests
     }
 
     [Fact]
-    public async Task Real_time_with_a_policy_slower_than_the_chunk_counts_misses()
+    public async Task Real_time_rides_out_inference_slower_than_half_the_action_horizon_on_the_predicted_rest()
     {
-        // Asked with 4 actions left, a chunk that takes 0.6 s arrives 6 steps later: of its 8 actions 6 or 7 are
-        // for steps already begun, so the robot runs dry before the next one comes.
-        var runs = await Task.Run(() => Run(RobotMode.RealTime, TimeSpan.FromSeconds(0.6), episodes: 1, steps: 40)).WaitAsync(TimeSpan.FromSeconds(60));
+        // Asked when 7 of its 15 actions remain (8 begun), a chunk that takes 0.45 s arrives 4–5 steps later, before
+        // the previous one runs out: no miss, although 8-action chunks would allow only 4 steps for it.
+        var runs = await Task.Run(() => Run(RobotMode.RealTime, TimeSpan.FromSeconds(0.45), episodes: 1, steps: 40)).WaitAsync(TimeSpan.FromSeconds(60));
+        var run = runs[0];
+        Assert.True(run.Chunks >= 4, $"only {run.Chunks} chunks");
+        Assert.Equal(0, run.DeadlineMisses);
+        Assert.True(run.StartupTicks >= 4, $"{run.StartupTicks} startup ticks for a 0.45 s first chunk");
+        Assert.True(run.DroppedActions >= 4 * run.Chunks, $"{run.DroppedActions} late actions dropped of {run.Chunks} chunks");
+        Assert.All(run.Timings.Skip(1), t => Assert.True(t.SlackMs > 0, $"a chunk came {-t.SlackMs} ms after the plan ran out"));
+    }
+
+    [Fact]
+    public async Task Real_time_with_a_policy_slower_than_the_predicted_rest_counts_misses()
+    {
+        // Asked when 7 actions remain, a chunk that takes 0.95 s arrives 9–10 steps later: the robot runs dry first.
+        var runs = await Task.Run(() => Run(RobotMode.RealTime, TimeSpan.FromSeconds(0.95), episodes: 1, steps: 40)).WaitAsync(TimeSpan.FromSeconds(60));
         var run = runs[0];
         Assert.True(run.Chunks >= 2, $"only {run.Chunks} chunks");
         Assert.True(run.DeadlineMisses > 0, "a policy slower than the lead must make the robot miss deadlines");
-        Assert.True(run.StartupTicks >= 5, $"{run.StartupTicks} startup ticks for a 0.6 s first chunk");
-        Assert.True(run.DroppedActions >= 5 * run.Chunks, $"{run.DroppedActions} late actions dropped of {run.Chunks} chunks");
+        Assert.True(run.StartupTicks >= 9, $"{run.StartupTicks} startup ticks for a 0.95 s first chunk");
+        Assert.True(run.DroppedActions >= 9 * run.Chunks, $"{run.DroppedActions} late actions dropped of {run.Chunks} chunks");
         Assert.True(run.DeadlineMisses + run.StartupTicks < 40, "no action was executed");
         Assert.Contains(run.Timings, t => t.SlackMs < 0);
     }

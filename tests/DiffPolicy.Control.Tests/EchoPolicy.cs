@@ -34,8 +34,8 @@ internal sealed class EchoPolicy(TimeSpan delay = default) : IChunkPolicy
         {
             throw new InvalidOperationException("poisoned observation");
         }
-        var actions = new float[Metadata.NActionSteps * 2];
-        for (var i = 0; i < Metadata.NActionSteps; i++)
+        var actions = new float[Metadata.PredictedSteps * 2];
+        for (var i = 0; i < Metadata.PredictedSteps; i++)
         {
             actions[2 * i] = newest[0] + 0.01f * i;
             actions[2 * i + 1] = newest[1];

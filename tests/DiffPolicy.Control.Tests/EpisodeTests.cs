@@ -11,7 +11,8 @@ public class EpisodeTests
         using var run = new ServerRun(policy);
         using var robot = new TestRobot(run.Endpoint, "arm-1");
         robot.Hello();
-        // The papers' protocol: observe, execute the 8 actions, observe again; every step's observation feeds the history.
+        // The papers' protocol: observe, execute the first 8 of the chunk's 15 actions, observe again; every step's
+        // observation feeds the history.
         var x = 0f;
         for (long step = 0; step < 40; step++)
         {
@@ -22,7 +23,7 @@ public class EpisodeTests
             else
             {
                 var chunk = robot.Step(episode: 0, step, x, -x);
-                Assert.Equal((step, 8, 2, 0.1), (chunk.StartStep, chunk.Count, chunk.ActionDim, chunk.Dt));
+                Assert.Equal((step, 15, 2, 0.1), (chunk.StartStep, chunk.Count, chunk.ActionDim, chunk.Dt));
                 Assert.Equal(x + 0.07f, chunk.Values[14], 5);
                 Assert.Equal(-x, chunk.Values[15]);
                 Assert.Equal((3, 24), (chunk.Timing.Iterations, chunk.Timing.Evaluations));

@@ -19,7 +19,9 @@ public class PythonRobotTests(ITestOutputHelper output)
         Assert.True(summary.GetProperty("handshake").GetBoolean());
         Assert.Equal("diffpolicy", summary.GetProperty("server").GetString());
         Assert.Equal(0, summary.GetProperty("protocol_errors").GetInt32());
-        Assert.True(summary.GetProperty("chunks").GetInt32() >= 5, "too few chunks");
+        // 30 ticks, a new chunk every n_action_steps = 8 steps: 4 when no tick runs late.
+        Assert.True(summary.GetProperty("chunks").GetInt32() >= 3, "too few chunks");
+        Assert.Equal(0, summary.GetProperty("deadline_misses").GetInt32());
         Assert.True(summary.GetProperty("actions_executed").GetInt32() >= 20, "too few actions executed");
         Assert.True(run.Server.Stats.Chunks >= summary.GetProperty("chunks").GetInt32());
     }

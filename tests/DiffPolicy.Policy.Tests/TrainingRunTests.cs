@@ -104,7 +104,7 @@ public sealed class TrainingRunTests : IDisposable
         using var policy = DiffusionPolicy.Load(run.PolicyDirectory);
         float[] observations = [100, 200, 0, 0, 101, 201, 0, 1, 60, 180, 1, 5, 61, 181, 1, 6];
         var chunk = policy.PredictActions(observations, batch: 2, new TorchSharp.torch.Generator(7));
-        Assert.Equal(2 * 4 * 2, chunk.Actions.Length);
+        Assert.Equal(2 * (policy.Config.Horizon - policy.Config.NObsSteps + 1) * 2, chunk.Actions.Length);
         // clip_sample bounds x̂0, hence the final sample, to [−1, 1]: the actions' range in the data.
         float[] recorded = data.Column("action", out _);
         for (int i = 0; i < chunk.Actions.Length; i++)

@@ -77,7 +77,7 @@ public sealed class PushTRobot : IDisposable
         if (Options.Mode == RobotMode.Lockstep)
         {
             var source = new LockstepSource(this, seed, chunkArrived);
-            var controller = new ChunkedController(source);
+            var controller = new ChunkedController(source, Policy.NActionSteps);
             var episode = Episode.Run(seed, controller.Act, maxSteps, observe);
             return new RobotEpisode(episode, controller.Chunks, 0, 0, 0, 0, Rehellos - rehellosBefore, source.Timings);
         }

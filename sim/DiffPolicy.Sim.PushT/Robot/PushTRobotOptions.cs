@@ -1,3 +1,5 @@
+using DiffPolicy.Protocol;
+
 namespace DiffPolicy.Sim.PushT.Robot;
 
 /// <summary>How a <see cref="PushTRobot"/> behaves.</summary>
@@ -8,8 +10,21 @@ public sealed record PushTRobotOptions
 
     public RobotMode Mode { get; init; } = RobotMode.Lockstep;
 
-    /// <summary>Real time: ask for the next chunk when this many planned actions remain (default: n_action_steps / 2).</summary>
+    /// <summary>Real time: ask for the next chunk when this many planned actions remain (default: <see cref="DefaultLead"/>).</summary>
     public int? Lead { get; init; }
+
+    /// <summary>
+    /// The actions a chunk carries beyond n_action_steps (horizon − n_obs_steps + 1 − n_action_steps): the next chunk is
+    /// asked for once n_action_steps of the newest one have begun, so the robot replans every n_action_steps steps as
+    /// DiffusionPolicy does, and the rest of the prediction carries it through up to that many steps of inference
+    /// latency. Half of n_action_steps when a chunk has no such rest.
+    /// </summary>
+    public static int DefaultLead(PolicyMetadata policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var rest = policy.PredictedSteps - policy.NActionSteps;
+        return rest > 0 ? rest : Math.Max(1, policy.NActionSteps / 2);
+    }
 
     /// <summary>Real time: ask again when a requested chunk has not come after this long (lost or superseded).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(1);

@@ -8,12 +8,13 @@ namespace DiffPolicy.Sim.PushT.Robot;
 /// One real-time episode (docs/protocol.md §4): step k begins at start + k·dt and a late tick skips steps. Each tick
 /// observes, asks for a chunk when at most <see cref="PushTRobotOptions.Lead"/> planned actions remain, and applies the
 /// action planned for the step, else holds position (a deadline miss once the episode's first chunk has come). Between
-/// ticks it takes chunks in, dropping actions for steps already begun.
+/// ticks it takes chunks in, dropping actions for steps already begun; a newer chunk replaces the plan from its first
+/// step on.
 /// </summary>
 internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<ChunkTiming>? chunkArrived)
 {
     readonly double dt = robot.Policy.Dt;
-    readonly int lead = robot.Options.Lead ?? Math.Max(1, robot.Policy.NActionSteps / 2);
+    readonly int lead = robot.Options.Lead ?? PushTRobotOptions.DefaultLead(robot.Policy);
     readonly SortedDictionary<long, Vec2> plan = [];
     readonly Dictionary<ulong, double> asked = [];
     readonly List<ChunkTiming> timings = [];

@@ -4,19 +4,24 @@ namespace DiffPolicy.Sim.PushT.Task;
 
 /// <summary>
 /// Runs an action-chunking policy one control step at a time, as DiffusionPolicy's MultiStepWrapper
-/// does: every step's keypoint observation goes to the <see cref="IChunkSource"/>, and when the previous chunk is
-/// used up the source is asked for a new one starting at that step. Use one controller per episode.
+/// does: every step's keypoint observation goes to the <see cref="IChunkSource"/>, and when the first n_action_steps
+/// actions of the previous chunk are used up the source is asked for a new one starting at that step. Use one
+/// controller per episode.
 /// </summary>
 public sealed class ChunkedController
 {
     readonly IChunkSource source;
+    readonly int actionSteps;
     readonly Queue<Vec2> pending = new();
     long step;
 
-    public ChunkedController(IChunkSource source)
+    /// <param name="actionSteps">n_action_steps: actions executed from each chunk.</param>
+    public ChunkedController(IChunkSource source, int actionSteps)
     {
         ArgumentNullException.ThrowIfNull(source);
+        ArgumentOutOfRangeException.ThrowIfLessThan(actionSteps, 1);
         this.source = source;
+        this.actionSteps = actionSteps;
     }
 
     /// <summary>Chunks requested so far.</summary>
@@ -30,8 +35,9 @@ public sealed class ChunkedController
         var chunk = source.Observe(step++, keypoints, request);
         if (request)
         {
-            if (chunk is null || chunk.Count == 0) throw new InvalidOperationException("The policy returned an empty action chunk.");
-            foreach (var action in chunk) pending.Enqueue(action);
+            if (chunk is null || chunk.Count < actionSteps)
+                throw new InvalidOperationException($"The policy returned {chunk?.Count ?? 0} actions, fewer than n_action_steps = {actionSteps}.");
+            foreach (var action in chunk.Take(actionSteps)) pending.Enqueue(action);
             Chunks++;
         }
         return pending.Dequeue();

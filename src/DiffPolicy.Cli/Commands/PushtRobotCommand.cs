@@ -24,7 +24,7 @@ internal static class PushtRobotCommand
         var episodes = new Option<int>("--episodes") { Description = "Episodes, one per consecutive seed.", DefaultValueFactory = _ => 1 };
         var firstSeed = new Option<long>("--seed-start") { Description = "First seed (also the episode number on the wire).", DefaultValueFactory = _ => 100_000 };
         var maxSteps = new Option<int>("--max-steps") { Description = "Control steps per episode at most (stops early on success).", DefaultValueFactory = _ => 300 };
-        var lead = new Option<int?>("--lead") { Description = "Real time: ask for the next chunk when this many planned actions remain (default n_action_steps / 2)." };
+        var lead = new Option<int?>("--lead") { Description = "Real time: ask for the next chunk when this many planned actions remain (default horizon − n_obs_steps + 1 − n_action_steps: a new chunk every n_action_steps steps)." };
         var name = new Option<string>("--name") { Description = "Robot name, 1–64 of [A-Za-z0-9_.-].", DefaultValueFactory = _ => "pusht" };
         var serverKey = new Option<string?>("--curve-server-key") { Description = "The server's CurveZMQ public key (Z85), for a server bound beyond loopback." };
         var video = new Option<DirectoryInfo?>("--video") { Description = "Write every episode as an animated GIF (episode_<seed>.gif) into this folder." };

@@ -18,7 +18,7 @@ internal static class SoakCommand
             DefaultValueFactory = _ => TimeSpan.FromMinutes(10),
             CustomParser = result => ParseDuration(result.Tokens.Single().Value) ?? Fail(result),
         };
-        var lead = new Option<int?>("--lead") { Description = "Ask for the next chunk when this many planned actions remain (default n_action_steps / 2)." };
+        var lead = new Option<int?>("--lead") { Description = "Ask for the next chunk when this many planned actions remain (default horizon − n_obs_steps + 1 − n_action_steps: a new chunk every n_action_steps steps)." };
         var json = new Option<FileInfo?>("--json") { Description = "Write the report (percentiles, misses, memory, samples) as JSON." };
         var plot = new Option<FileInfo?>("--plot") { Description = "Write chunk latency and RSS over time as a PNG." };
         var policyOptions = new PolicyOptions();

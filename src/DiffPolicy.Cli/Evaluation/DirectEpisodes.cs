@@ -24,11 +24,11 @@ public sealed class DirectEpisodes(IChunkPolicy policy) : IEpisodeRunner
             var chunk = policy.Infer(new ObservationWindow(Robot, seed, step, metadata.NObsSteps, new Dictionary<string, float[]> { [key] = window }), CancellationToken.None);
             var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             timings.Add(new ChunkTiming(ms, ms, chunk.Iterations, chunk.Evaluations));
-            var actions = new Vec2[metadata.NActionSteps];
+            var actions = new Vec2[chunk.Actions.Length / 2];
             for (int k = 0; k < actions.Length; k++) actions[k] = new Vec2(chunk.Actions[2 * k], chunk.Actions[2 * k + 1]);
             return actions;
         });
-        var controller = new ChunkedController(source);
+        var controller = new ChunkedController(source, metadata.NActionSteps);
         return (Episode.Run(seed, controller.Act, maxSteps, observe), timings);
     }
 
