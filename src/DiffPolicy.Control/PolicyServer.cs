@@ -22,7 +22,8 @@ public sealed class PolicyServer : IDisposable
     readonly Dictionary<string, RobotSession> byName = [];
     readonly InferenceQueue queue = new();
     readonly ConcurrentDictionary<string, long> errors = new();
-    long frames, chunks, superseded, staleReplies, forgotten;
+    readonly ErrorReplyBudget errorReplies;
+    long frames, chunks, superseded, staleReplies, forgotten, suppressedErrorReplies;
     int robots, started;
 
     public PolicyServer(IChunkPolicy policy, PolicyServerOptions options)
@@ -32,6 +33,7 @@ public sealed class PolicyServer : IDisposable
         this.policy = policy;
         this.options = options;
         metadata = policy.Metadata;
+        errorReplies = new ErrorReplyBudget(options.MaxErrorRepliesPerSecond);
         router = Sockets.BindRouter(options.Bind, options.CurveServer, options.Limits, out var endpoint);
         Endpoint = endpoint;
     }
@@ -41,7 +43,7 @@ public sealed class PolicyServer : IDisposable
 
     public ServerStats Stats => new(
         Volatile.Read(ref robots), Interlocked.Read(ref frames), new Dictionary<string, long>(errors), Interlocked.Read(ref chunks),
-        Interlocked.Read(ref superseded), Interlocked.Read(ref staleReplies), Interlocked.Read(ref forgotten));
+        Interlocked.Read(ref superseded), Interlocked.Read(ref staleReplies), Interlocked.Read(ref forgotten), Interlocked.Read(ref suppressedErrorReplies));
 
     /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled, then stops inference and closes the socket.</summary>
     public void Run(CancellationToken cancellationToken)
@@ -64,6 +66,7 @@ public sealed class PolicyServer : IDisposable
                 return;
             }
             ForgetSilentRobots();
+            errorReplies.Expire();
         };
         worker.Start();
         try
@@ -272,7 +275,14 @@ public sealed class PolicyServer : IDisposable
     void Refuse(byte[] identity, ProtocolException ex)
     {
         Count(ex.Code);
-        Send(identity, ex.ToMessage());
+        if (errorReplies.TrySpend(Convert.ToHexString(identity)))
+        {
+            Send(identity, ex.ToMessage());
+        }
+        else
+        {
+            Interlocked.Exchange(ref suppressedErrorReplies, errorReplies.Suppressed);
+        }
     }
 
     void Count(string code) => errors.AddOrUpdate(code, 1, (_, n) => n + 1);

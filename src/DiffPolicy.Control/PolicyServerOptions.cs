@@ -20,6 +20,9 @@ public sealed record PolicyServerOptions
 
     public ProtocolLimits Limits { get; init; } = ProtocolLimits.Default;
 
+    /// <summary>Error replies per connection per second; further refused frames are dropped and counted.</summary>
+    public int MaxErrorRepliesPerSecond { get; init; } = 100;
+
     /// <summary>Sent in <c>welcome</c> so robots can log what they talk to.</summary>
     public string ServerName { get; init; } = "diffpolicy";
 }

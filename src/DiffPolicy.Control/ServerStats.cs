@@ -7,8 +7,10 @@ namespace DiffPolicy.Control;
 /// <param name="Superseded">Observations replaced by a newer one of the same robot before inference started.</param>
 /// <param name="StaleReplies">Replies dropped because their robot reset, changed episode or left while they were computed.</param>
 /// <param name="Forgotten">Sessions closed by bye, timeout or a new hello under the same name.</param>
+/// <param name="SuppressedErrorReplies">Refused frames that got no reply: their connection had used its error replies for the second.</param>
 public sealed record ServerStats(
-    int Robots, long Frames, IReadOnlyDictionary<string, long> Errors, long Chunks, long Superseded, long StaleReplies, long Forgotten)
+    int Robots, long Frames, IReadOnlyDictionary<string, long> Errors, long Chunks, long Superseded, long StaleReplies, long Forgotten,
+    long SuppressedErrorReplies)
 {
     public long TotalErrors => Errors.Values.Sum();
 }

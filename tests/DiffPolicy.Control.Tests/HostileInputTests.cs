@@ -72,16 +72,50 @@ public class HostileInputTests(ITestOutputHelper output)
 
         var stats = run.Server.Stats;
         output.WriteLine($"{sent} hostile frames in {fuzzSeconds:F1} s; server: {stats.Frames} frames, {stats.TotalErrors} refused " +
-            $"({string.Join(", ", stats.Errors.OrderBy(e => e.Key).Select(e => $"{e.Key} {e.Value}"))}), {stats.Superseded} superseded, {stats.Chunks} chunks");
+            $"({string.Join(", ", stats.Errors.OrderBy(e => e.Key).Select(e => $"{e.Key} {e.Value}"))}), {stats.SuppressedErrorReplies} refused without reply, " +
+            $"{stats.Superseded} superseded, {stats.Chunks} chunks");
         output.WriteLine($"replies to the hostile clients: {string.Join(", ", replies.OrderBy(e => e.Key).Select(e => $"{e.Key} {e.Value}"))}");
         output.WriteLine($"valid robot step latency, ms: before p50 {P(before, 50):F2} max {before.Max():F2}; during p50 {P(during, 50):F2} " +
             $"p99 {P(during, 99):F2} max {during.DefaultIfEmpty().Max():F2} ({during.Count} steps); after p50 {P(after, 50):F2} max {after.Max():F2}");
 
         Assert.True(stats.Frames >= sent);
         Assert.True(stats.TotalErrors >= sent / 2, $"only {stats.TotalErrors} of {sent} frames were refused");
-        Assert.True(replies.GetValueOrDefault("error") >= sent / 2, "the hostile clients got too few error replies");
+        // Every refused frame got an error reply or was counted as refused without one (over its connection's budget).
+        Assert.True(replies.GetValueOrDefault("error") + stats.SuppressedErrorReplies >= stats.TotalErrors,
+            $"{replies.GetValueOrDefault("error")} error replies and {stats.SuppressedErrorReplies} suppressed for {stats.TotalErrors} refused frames");
+        // Two hostile connections, each at most 100 error replies per started second.
+        Assert.InRange(replies.GetValueOrDefault("error"), 1, 2 * 100 * ((long)Math.Ceiling(fuzzSeconds) + 2));
         Assert.True(after.Max() < 2000, $"after the flood a step took {after.Max():F0} ms");
         Assert.Equal(0, stats.Errors.GetValueOrDefault(ErrorCodes.PolicyFailed));
+    }
+
+    [Fact]
+    public void A_connection_that_floods_gets_its_error_replies_for_the_second_and_the_rest_is_counted()
+    {
+        using var run = new ServerRun(new EchoPolicy());
+        using var flood = new DealerSocket(run.Endpoint);
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < 1000; i++)
+        {
+            flood.SendFrame([0xc1, (byte)i]);   // 0xc1 is never used in MessagePack
+        }
+        var replies = new Dictionary<string, long>();
+        Drain(flood, replies, TimeSpan.FromSeconds(0.5));
+        var flooding = clock.Elapsed;
+        var stats = run.Server.Stats;
+        Assert.Equal(1000, stats.Errors.GetValueOrDefault(ErrorCodes.BadMessage) + stats.Errors.GetValueOrDefault(ErrorCodes.BadFrame));
+        if (flooding < TimeSpan.FromSeconds(1))
+        {
+            Assert.Equal(100, replies.GetValueOrDefault("error"));
+            Assert.Equal(900, stats.SuppressedErrorReplies);
+        }
+        Assert.Equal(1000, replies.GetValueOrDefault("error") + stats.SuppressedErrorReplies);
+
+        // A second later the connection's budget is back.
+        Thread.Sleep(TimeSpan.FromSeconds(1.1));
+        flood.SendFrame([0xc1]);
+        Assert.True(flood.TryReceiveFrameBytes(TimeSpan.FromSeconds(5), out var reply));
+        Assert.IsType<ProtocolError>(MessageCodec.Decode(reply));
     }
 
     static List<double> Latencies(TestRobot robot, ref long step, int count)

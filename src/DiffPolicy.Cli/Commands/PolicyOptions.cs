@@ -33,13 +33,17 @@ internal sealed class PolicyOptions
         return null;
     }
 
-    /// <summary>Loads the checkpoint at <paramref name="directory"/> with the sampling options applied; sets the thread count.</summary>
+    /// <summary>
+    /// Loads the checkpoint at <paramref name="directory"/> with the sampling options applied; sets the thread count
+    /// (one intra-op thread when ParaDiGMS workers share the cores and --threads is not given).
+    /// </summary>
     public (DiffusionPolicy Policy, string Sampler) Load(ParseResult parse, string directory)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        TorchRuntime.SetThreads(parse.GetValue(Threads));
         var stored = PolicyConfig.Load(Path.Combine(AtomicDirectory.Resolve(directory), PolicyCheckpoint.ConfigFile));
         var (scheduler, sampler) = Sampling.Resolve(parse, stored);
+        int threads = parse.GetValue(Threads);
+        TorchRuntime.SetThreads(threads == 0 && sampler.Method == Policy.Sampling.SamplerMethod.Paradigms && sampler.Workers > 1 ? 1 : threads);
         var policy = DiffusionPolicy.Load(directory, TorchRuntime.ResolveDevice(parse.GetValue(Device)!), scheduler, sampler);
         return (policy, SamplingOptions.Describe(scheduler, sampler));
     }

@@ -23,6 +23,10 @@ internal sealed class SamplingOptions
     };
     public Option<int?> Window { get; } = new("--window") { Description = "ParaDiGMS window P: steps evaluated per batched network call." };
     public Option<double?> Tolerance { get; } = new("--tolerance") { Description = "ParaDiGMS tolerance τ (0 reproduces sequential sampling)." };
+    public Option<int?> Workers { get; } = new("--workers")
+    {
+        Description = "ParaDiGMS threads that evaluate shares of each window concurrently; with more than one, libtorch runs one intra-op thread each unless --threads is given.",
+    };
 
     /// <summary>Enum values spelled as in the JSON configs (snake_case), case-insensitive.</summary>
     static T? SnakeCaseEnum<T>(System.CommandLine.Parsing.ArgumentResult result) where T : struct, Enum
@@ -33,7 +37,7 @@ internal sealed class SamplingOptions
         return null;
     }
 
-    public IEnumerable<Option> All => [Solver, Steps, Sampler, Window, Tolerance];
+    public IEnumerable<Option> All => [Solver, Steps, Sampler, Window, Tolerance, Workers];
 
     public (NoiseSchedulerConfig Scheduler, SamplerOptions Sampler) Resolve(ParseResult parse, PolicyConfig stored)
     {
@@ -49,6 +53,7 @@ internal sealed class SamplingOptions
             Method = parse.GetValue(Sampler) ?? stored.Sampler.Method,
             Window = parse.GetValue(Window) ?? stored.Sampler.Window,
             Tolerance = parse.GetValue(Tolerance) ?? stored.Sampler.Tolerance,
+            Workers = parse.GetValue(Workers) ?? stored.Sampler.Workers,
         };
         scheduler.Validate();
         sampler.Validate();
@@ -57,7 +62,7 @@ internal sealed class SamplingOptions
 
     public static string Describe(NoiseSchedulerConfig scheduler, SamplerOptions sampler) =>
         sampler.Method == SamplerMethod.Paradigms
-            ? FormattableString.Invariant($"{scheduler.InferenceSteps}-step {Name(scheduler.Solver)}, ParaDiGMS (window {sampler.Window}, τ {sampler.Tolerance})")
+            ? FormattableString.Invariant($"{scheduler.InferenceSteps}-step {Name(scheduler.Solver)}, ParaDiGMS (window {sampler.Window}, τ {sampler.Tolerance}, {sampler.Workers} worker{(sampler.Workers == 1 ? "" : "s")})")
             : FormattableString.Invariant($"{scheduler.InferenceSteps}-step {Name(scheduler.Solver)}, sequential");
 
     static string Name(SolverKind solver) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(solver.ToString());

@@ -108,14 +108,15 @@ internal static class SoakCommand
     static void Print(SoakReport report)
     {
         static string F(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
-        static string P(Percentiles p) => $"{F(p.P50)} / {F(p.P90)} / {F(p.P99)} / {F(p.P99_9)} / {F(p.Max)}";
+        static string P(Percentiles p) => $"{F(p.Min)} / {F(p.P50)} / {F(p.P90)} / {F(p.P99)} / {F(p.P99_9)} / {F(p.Max)}";
         var m = report.Memory;
         var table = new Table().AddColumn("metric").AddColumn("value");
         table.AddRow("duration (s) / episodes / ticks", $"{F(report.DurationSeconds)} / {report.Episodes} / {report.Ticks}");
         table.AddRow("chunks / late chunks / deadline misses", $"{report.Chunks} / {report.LateChunks} / {report.DeadlineMisses}");
-        table.AddRow("chunk latency p50 / p90 / p99 / p99.9 / max (ms)", P(report.ChunkLatencyMs));
-        table.AddRow("server infer p50 / p90 / p99 / p99.9 / max (ms)", P(report.ServerInferMs));
-        table.AddRow("slack at arrival p50 / p90 / p99 / p99.9 / max (ms)", P(report.SlackMs));
+        table.AddRow("chunk latency min / p50 / p90 / p99 / p99.9 / max (ms)", P(report.ChunkLatencyMs));
+        table.AddRow("  without episodes' first chunks", P(report.SteadyChunkLatencyMs));
+        table.AddRow("server infer min / p50 / p90 / p99 / p99.9 / max (ms)", P(report.ServerInferMs));
+        table.AddRow("slack at arrival min / p50 / p90 / p99 / p99.9 / max (ms)", P(report.SlackMs));
         table.AddRow("RSS start / after warm-up / end (MB), drift", $"{F(m.RssStartMb)} / {F(m.RssAfterWarmupMb)} / {F(m.RssEndMb)}, {F(m.RssDriftMb)}");
         table.AddRow("live tensors start / after warm-up / end, drift", $"{m.TensorsStart} / {m.TensorsAfterWarmup} / {m.TensorsEnd}, {m.TensorDrift}");
         table.AddRow("GC collections gen0 / gen1 / gen2", $"{m.Gen0Collections} / {m.Gen1Collections} / {m.Gen2Collections}");

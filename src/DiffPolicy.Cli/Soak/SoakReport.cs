@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace DiffPolicy.Cli.Soak;
 
 /// <summary>The process at one moment of a soak.</summary>
-/// <param name="Tensors">Live native tensors (torch.Tensor.TotalCount).</param>
+/// <param name="Tensors">Live native tensors (torch.Tensor.TotalCount) after the latest chunk, on the inference thread.</param>
 public sealed record ProcessSample(double Seconds, double RssMb, long Tensors, int Gen0, int Gen1, int Gen2, long Chunks, long DeadlineMisses);
 
 /// <summary>One chunk as the robot saw it, for the plot.</summary>
@@ -17,11 +17,15 @@ public sealed record MemorySummary(
 
 /// <summary>What <c>diffpolicy soak</c> prints, writes as JSON and plots.</summary>
 /// <param name="LateChunks">Chunks that arrived after the robot had run out of planned actions (negative slack; not in <paramref name="SlackMs"/>).</param>
+/// <param name="SteadyChunkLatencyMs">
+/// Latency of the chunks that replace a running plan (all but each episode's first): the ones a deadline applies to.
+/// An episode's first chunk may wait behind the previous episode's last request.
+/// </param>
 /// <param name="SlackMs">Planned actions left, in ms, when each chunk arrived in time (an episode's first chunk excluded).</param>
 public sealed record SoakReport(
     string Sampler, string Endpoint, double DurationSeconds, double WarmupSeconds, int Episodes, long Ticks, long Chunks,
     long DeadlineMisses, long StartupTicks, long LateChunks, long DroppedActions, long Rehellos,
-    Percentiles ChunkLatencyMs, Percentiles ServerInferMs, Percentiles SlackMs, MemorySummary Memory, string Machine,
+    Percentiles ChunkLatencyMs, Percentiles SteadyChunkLatencyMs, Percentiles ServerInferMs, Percentiles SlackMs, MemorySummary Memory, string Machine,
     IReadOnlyList<ProcessSample> Samples, IReadOnlyList<ChunkSample> ChunkSamples)
 {
     static readonly JsonSerializerOptions Json = new()

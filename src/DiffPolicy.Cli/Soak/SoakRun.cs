@@ -11,14 +11,16 @@ namespace DiffPolicy.Cli.Soak;
 /// <summary>
 /// The real-time closed loop for a while: a policy server on loopback TCP and the PushT robot in real time in this
 /// process, episodes back to back with a new seed each, chunk latency, slack and misses in HdrHistograms, the
-/// process's memory, native tensors and GC counts sampled every few seconds.
+/// process's memory, native tensors (as counted between chunks) and GC counts sampled every few seconds.
 /// </summary>
-internal sealed class SoakRun(IChunkPolicy policy, TimeSpan duration)
+internal sealed class SoakRun(IChunkPolicy served, TimeSpan duration)
 {
+    readonly TensorCountingPolicy policy = new(served);
+
     const long HighestMicroseconds = 3_600_000_000;
 
     readonly object gate = new();
-    readonly LongHistogram latency = new(HighestMicroseconds, 3), infer = new(HighestMicroseconds, 3), slack = new(HighestMicroseconds, 3);
+    readonly LongHistogram latency = new(HighestMicroseconds, 3), steady = new(HighestMicroseconds, 3), infer = new(HighestMicroseconds, 3), slack = new(HighestMicroseconds, 3);
     readonly List<ProcessSample> samples = [];
     readonly List<ChunkSample> chunkSamples = [];
     readonly Stopwatch clock = new();
@@ -64,10 +66,10 @@ internal sealed class SoakRun(IChunkPolicy policy, TimeSpan duration)
         Sample();
         lock (gate)
         {
-            var warmup = TimeSpan.FromSeconds(Math.Min(30, duration.TotalSeconds / 5));
+            var warmup = TimeSpan.FromSeconds(Math.Min(60, duration.TotalSeconds / 5));
             return new SoakReport(
                 sampler, server.Endpoint, clock.Elapsed.TotalSeconds, warmup.TotalSeconds, episodes, ticks, chunks, misses, startup, late, dropped, rehellos,
-                Percentiles.Of(latency), Percentiles.Of(infer), Percentiles.Of(slack), Memory(warmup), $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
+                Percentiles.Of(latency), Percentiles.Of(steady), Percentiles.Of(infer), Percentiles.Of(slack), Memory(warmup), $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
                 samples.ToList(), chunkSamples.ToList());
         }
     }
@@ -81,6 +83,7 @@ internal sealed class SoakRun(IChunkPolicy policy, TimeSpan duration)
             infer.RecordValue(Microseconds(timing.InferMs));
             if (timing.SlackMs is { } s)
             {
+                steady.RecordValue(Microseconds(timing.LatencyMs));
                 if (s >= 0) slack.RecordValue(Microseconds(s));
                 else late++;
             }
@@ -96,7 +99,7 @@ internal sealed class SoakRun(IChunkPolicy policy, TimeSpan duration)
         lock (gate)
         {
             var sample = new ProcessSample(
-                clock.Elapsed.TotalSeconds, self.WorkingSet64 / (1024.0 * 1024.0), Tensor.TotalCount,
+                clock.Elapsed.TotalSeconds, self.WorkingSet64 / (1024.0 * 1024.0), policy.LiveTensors,
                 GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), chunks, Interlocked.Read(ref misses));
             samples.Add(sample);
             return sample;

@@ -1,0 +1,29 @@
+using DiffPolicy.Control;
+using DiffPolicy.Protocol;
+using static TorchSharp.torch;
+
+namespace DiffPolicy.Cli.Soak;
+
+/// <summary>
+/// Reads the live native tensor count on the inference thread right after each chunk, between chunks: sampled at
+/// any other moment it also counts the tensors of the chunk being computed (several hundred) and those the GC has
+/// not yet finalised, which hides a leak in noise.
+/// </summary>
+internal sealed class TensorCountingPolicy(IChunkPolicy inner) : IChunkPolicy
+{
+    long liveTensors = Tensor.TotalCount;
+
+    public PolicyMetadata Metadata => inner.Metadata;
+
+    /// <summary>Live tensors after the latest chunk (at construction before the first).</summary>
+    public long LiveTensors => Interlocked.Read(ref liveTensors);
+
+    public ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken)
+    {
+        var result = inner.Infer(window, cancellationToken);
+        Interlocked.Exchange(ref liveTensors, Tensor.TotalCount);
+        return result;
+    }
+
+    public void Reset(string robot) => inner.Reset(robot);
+}
