@@ -4,16 +4,14 @@ namespace DiffPolicy.Control;
 
 /// <summary>
 /// At most <c>perSecond</c> error replies per connection in each one-second window: a client flooding the server with
-/// bad frames gets its first replies, the rest are dropped and counted, so the flood does not also flood the way back.
+/// bad frames gets its first replies and no more that second, so the flood does not also flood the way back.
 /// Used by the socket thread only.
 /// </summary>
 internal sealed class ErrorReplyBudget(int perSecond)
 {
     readonly Dictionary<string, (long Start, int Sent)> windows = [];
 
-    public long Suppressed { get; private set; }
-
-    /// <summary>Whether an error reply may go to <paramref name="connection"/> now; counts it if not.</summary>
+    /// <summary>Whether an error reply may go to <paramref name="connection"/> now; if so, it is spent.</summary>
     public bool TrySpend(string connection)
     {
         var now = Stopwatch.GetTimestamp();
@@ -23,7 +21,6 @@ internal sealed class ErrorReplyBudget(int perSecond)
         }
         if (window.Sent >= perSecond)
         {
-            Suppressed++;
             return false;
         }
         windows[connection] = (window.Start, window.Sent + 1);

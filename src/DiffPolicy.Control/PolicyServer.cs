@@ -281,7 +281,7 @@ public sealed class PolicyServer : IDisposable
         }
         else
         {
-            Interlocked.Exchange(ref suppressedErrorReplies, errorReplies.Suppressed);
+            Interlocked.Increment(ref suppressedErrorReplies);
         }
     }
 

@@ -51,7 +51,7 @@ internal static class BenchSamplerCommand
                 torch.manual_seed((long)parse.GetValue(seed));
                 using var network = parse.GetValue(checkpoint) is { } dir
                     ? LoadNetwork(dir.FullName)
-                    : new ConditionalUnet1D(new ConditionalUnet1DConfig
+                    : RandomNetwork(new ConditionalUnet1DConfig
                     {
                         InputDim = parse.GetValue(actionDim),
                         GlobalCondDim = parse.GetValue(globalCond),
@@ -61,8 +61,6 @@ internal static class BenchSamplerCommand
                         CondPredictScale = true,
                         Horizon = parse.GetValue(horizon),
                     });
-                network.eval();
-                network.PrepareForInference();
                 var settings = new Settings(
                     parse.GetValue(checkpoint) is null ? "random weights" : parse.GetValue(checkpoint)!.FullName,
                     network.Config.Horizon ?? parse.GetValue(horizon), parse.GetValue(batch), parse.GetValue(chunks), parse.GetValue(warmup),
@@ -166,7 +164,16 @@ internal static class BenchSamplerCommand
         }
     }
 
-    /// <summary>The network of a policy checkpoint (from train) or of a network checkpoint (from import).</summary>
+    /// <summary>Random weights of <paramref name="config"/>, in eval mode and prepared for inference as the loaders leave theirs.</summary>
+    static ConditionalUnet1D RandomNetwork(ConditionalUnet1DConfig config)
+    {
+        var network = new ConditionalUnet1D(config);
+        network.eval();
+        network.PrepareForInference();
+        return network;
+    }
+
+    /// <summary>The network of a policy checkpoint (from train) or of a network checkpoint (from import), eval mode, prepared for inference.</summary>
     static ConditionalUnet1D LoadNetwork(string directory) =>
         File.Exists(Path.Combine(directory, PolicyCheckpoint.ConfigFile))
             ? PolicyCheckpoint.Load(directory).Network

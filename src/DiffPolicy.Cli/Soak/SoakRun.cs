@@ -4,7 +4,6 @@ using DiffPolicy.Control;
 using DiffPolicy.Sim.PushT.Robot;
 using DiffPolicy.Sim.PushT.Task;
 using HdrHistogram;
-using static TorchSharp.torch;
 
 namespace DiffPolicy.Cli.Soak;
 
