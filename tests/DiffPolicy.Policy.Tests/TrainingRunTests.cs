@@ -86,13 +86,35 @@ public sealed class TrainingRunTests : IDisposable
     }
 
     [Fact]
-    public void Resuming_with_another_config_is_refused()
+    public void Resuming_with_another_network_or_training_setting_is_refused()
     {
         var data = Demonstrations();
         string dir = Path.Combine(root, "run");
         new TrainingRun(TinyConfig() with { Training = TinyConfig().Training with { Steps = 4 } }, data, dir).Run();
-        var e = Assert.Throws<InvalidOperationException>(() => new TrainingRun(TinyConfig(), data, dir).Run());
-        Assert.Contains("different configuration", e.Message, StringComparison.Ordinal);
+        var wider = TinyConfig() with { Model = TinyConfig().Model with { DownDims = [16, 48] } };
+        var faster = TinyConfig() with { Training = TinyConfig().Training with { LearningRate = 1e-3 } };
+        foreach (var other in new[] { wider, faster })
+        {
+            var e = Assert.Throws<InvalidOperationException>(() => new TrainingRun(other, data, dir).Run());
+            Assert.Contains("different configuration", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_finished_run_can_be_extended_with_more_steps_and_other_sampler_settings()
+    {
+        var data = Demonstrations();
+        string dir = Path.Combine(root, "run");
+        var first = TinyConfig() with { Training = TinyConfig().Training with { Steps = 4 } };
+        Assert.Equal(4, new TrainingRun(first, data, dir).Run());
+
+        var extended = TinyConfig() with { Sampler = TinyConfig().Sampler with { Window = 6, Workers = 2 } };
+        var run = new TrainingRun(extended, data, dir);
+        Assert.Equal(12, run.Run());
+
+        Assert.Equal(12, Losses(run.LogPath).Length);
+        Assert.Equal(extended.ToJson(), File.ReadAllText(Path.Combine(dir, "config.json")));
+        Assert.Equal(6, PolicyConfig.Load(Path.Combine(run.PolicyDirectory, "policy.json")).Sampler.Window);
     }
 
     [Fact]

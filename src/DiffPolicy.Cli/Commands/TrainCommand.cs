@@ -26,7 +26,7 @@ internal static class TrainCommand
             Description = "Run directory: resumes from its last save if it holds one; the trained policy is written to <out>/policy.",
             Required = true,
         };
-        var steps = new Option<int?>("--steps") { Description = "Override training.steps of the config." };
+        var steps = new Option<int?>("--steps") { Description = "Override training.steps of the config; with a finished run's --out it extends that run (the cosine decay restarts over the new total)." };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
 

@@ -222,13 +222,21 @@ public sealed class TrainingRun
         string json = config.ToJson();
         if (File.Exists(path))
         {
-            // Compare as read by this version, so settings added since (at their defaults) do not count as changes.
-            if (PolicyConfig.FromJson(File.ReadAllText(path)).ToJson() != json)
+            // Compared as read by this version, so settings added since (at their defaults) do not count as changes.
+            // The sampler only matters at inference and the step count only says where training stops: a run
+            // may be extended (the cosine decay then runs over the new total from the resume point) or resumed
+            // with other sampler settings, and its config records them.
+            var saved = PolicyConfig.FromJson(File.ReadAllText(path));
+            var comparable = saved with { Sampler = config.Sampler, Training = saved.Training with { Steps = config.Training.Steps } };
+            if (comparable.ToJson() != json)
                 throw new InvalidOperationException(
-                    $"'{directory}' holds a run with a different configuration ({path}); use a new --out directory or the same config.");
-            return;
+                    $"'{directory}' holds a run with a different configuration ({path}); use a new --out directory or the same config " +
+                    "(only training.steps and the sampler may change).");
+            if (saved.ToJson() == json) return;
         }
-        File.WriteAllText(path, json);
+        string staging = path + ".tmp";
+        File.WriteAllText(staging, json);
+        File.Move(staging, path, overwrite: true);
     }
 
     void SavePolicy(ConditionalUnet1D ema, LinearNormalizer obs, LinearNormalizer action) =>
