@@ -29,7 +29,7 @@ internal static class BenchSamplerCommand
         var batch = new Option<int>("--batch") { Description = "Samples per chunk.", DefaultValueFactory = _ => 1 };
         var chunks = new Option<int>("--chunks") { Description = "Timed chunks per variant.", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed chunks first.", DefaultValueFactory = _ => 2 };
-        var windows = new Option<string>("--window") { Description = "ParaDiGMS windows P to compare, comma-separated.", DefaultValueFactory = _ => "8,16" };
+        var windows = new Option<string>("--window") { Description = "ParaDiGMS windows P to compare, comma-separated.", DefaultValueFactory = _ => "8,12,16" };
         var tolerance = new Option<double>("--tolerance") { Description = "ParaDiGMS tolerance τ.", DefaultValueFactory = _ => 0.1 };
         var workers = new Option<string>("--workers") { Description = "ParaDiGMS worker threads per window to compare, comma-separated.", DefaultValueFactory = _ => "1,2" };
         var threads = new Option<string>("--threads") { Description = "libtorch intra-op thread counts to compare, comma-separated.", DefaultValueFactory = _ => "1,2" };
