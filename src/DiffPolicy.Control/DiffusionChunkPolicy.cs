@@ -34,7 +34,7 @@ public sealed class DiffusionChunkPolicy : IChunkPolicy, IDisposable
     public ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(window);
-        var chunk = policy.PredictActions(window.Data[policy.Config.ObsKey], 1, NoiseFor(window.Robot, window.Episode));
+        var chunk = policy.PredictActions(window.Data[policy.Config.ObsKey], 1, NoiseFor(window.Robot, window.Episode), cancellationToken);
         return new ActionChunkResult(chunk.Actions, chunk.Stats.Iterations, chunk.Stats.Evaluations);
     }
 

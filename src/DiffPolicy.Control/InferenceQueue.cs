@@ -3,6 +3,8 @@ namespace DiffPolicy.Control;
 /// <summary>
 /// One slot per robot name, latest observation wins: a new request replaces the robot's waiting one, so there is
 /// never a backlog. Robots are served in the order their slots filled, so one busy robot cannot starve another.
+/// Resetting a robot whose inference is running cancels it: its chunk would be stale, and the robot's next request
+/// should not wait behind it.
 /// Keyed by name because the policy's per-robot state is: a robot that reconnects under its name must see its old
 /// state reset before its first new inference.
 /// </summary>
@@ -11,7 +13,12 @@ internal sealed class InferenceQueue
     readonly object gate = new();
     readonly Dictionary<string, Work> slots = [];
     readonly Queue<string> order = new();
+    Work? running;
+    long cancelled;
     bool closed;
+
+    /// <summary>Running inferences cancelled by <see cref="Reset"/>.</summary>
+    public long Cancelled => Interlocked.Read(ref cancelled);
 
     /// <summary>What the inference thread does for one robot: reset the policy's state first, then infer.</summary>
     internal sealed class Work(RobotSession session)
@@ -22,6 +29,9 @@ internal sealed class InferenceQueue
         public bool Reset { get; set; }
 
         public InferenceRequest? Request { get; set; }
+
+        /// <summary>Cancelled when the robot resets while this work runs.</summary>
+        public CancellationTokenSource Cancellation { get; } = new();
     }
 
     /// <summary>Queues <paramref name="request"/>; true when it replaced a request that had not started.</summary>
@@ -37,11 +47,19 @@ internal sealed class InferenceQueue
         }
     }
 
-    /// <summary>Drops the robot's waiting request and has the policy forget the robot before anything else of it runs.</summary>
+    /// <summary>
+    /// Cancels the robot's running inference, drops its waiting request and has the policy forget the robot before
+    /// anything else of it runs.
+    /// </summary>
     public void Reset(RobotSession session)
     {
         lock (gate)
         {
+            if (running is { Request: not null } current && current.Session.Name == session.Name && !current.Cancellation.IsCancellationRequested)
+            {
+                current.Cancellation.Cancel();
+                Interlocked.Increment(ref cancelled);
+            }
             var work = SlotOf(session);
             work.Request = null;
             work.Reset = true;
@@ -65,7 +83,18 @@ internal sealed class InferenceQueue
             var robot = order.Dequeue();
             var work = slots[robot];
             slots.Remove(robot);
+            running = work;
             return work;
+        }
+    }
+
+    /// <summary>The inference thread has finished <paramref name="work"/> from <see cref="Take"/>.</summary>
+    public void Done(Work work)
+    {
+        lock (gate)
+        {
+            if (running == work) running = null;
+            work.Cancellation.Dispose();
         }
     }
 

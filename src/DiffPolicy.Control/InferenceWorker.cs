@@ -37,12 +37,16 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
                 }
                 if (work.Request is { } request)
                 {
-                    replies.Enqueue(Infer(request));
+                    replies.Enqueue(Infer(request, work.Cancellation.Token));
                 }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
                 return;
+            }
+            catch (OperationCanceledException) when (work.Cancellation.IsCancellationRequested)
+            {
+                // The robot reset, changed episode or left: nobody wants this chunk (the queue counted it).
             }
             catch (Exception ex)
             {
@@ -51,13 +55,18 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
                 var error = new ProtocolError(ErrorCodes.PolicyFailed, $"{ex.GetType().Name}: {ex.Message}", seq);
                 replies.Enqueue(new InferenceReply(work.Session, work.Request?.Epoch ?? work.Session.Epoch, MessageCodec.Encode(error), IsChunk: false));
             }
+            finally
+            {
+                queue.Done(work);
+            }
         }
     }
 
-    InferenceReply Infer(InferenceRequest request)
+    InferenceReply Infer(InferenceRequest request, CancellationToken robotReset)
     {
         var started = Stopwatch.GetTimestamp();
-        var result = policy.Infer(request.Window, stopping.Token);
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, robotReset);
+        var result = policy.Infer(request.Window, cancellation.Token);
         var inferMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var expected = metadata.PredictedSteps * metadata.ActionDim;
         if (result.Actions.Length != expected)

@@ -43,7 +43,8 @@ public sealed class PolicyServer : IDisposable
 
     public ServerStats Stats => new(
         Volatile.Read(ref robots), Interlocked.Read(ref frames), new Dictionary<string, long>(errors), Interlocked.Read(ref chunks),
-        Interlocked.Read(ref superseded), Interlocked.Read(ref staleReplies), Interlocked.Read(ref forgotten), Interlocked.Read(ref suppressedErrorReplies));
+        Interlocked.Read(ref superseded), Interlocked.Read(ref staleReplies), Interlocked.Read(ref forgotten), Interlocked.Read(ref suppressedErrorReplies),
+        queue.Cancelled);
 
     /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled, then stops inference and closes the socket.</summary>
     public void Run(CancellationToken cancellationToken)

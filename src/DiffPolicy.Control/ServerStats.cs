@@ -8,9 +8,10 @@ namespace DiffPolicy.Control;
 /// <param name="StaleReplies">Replies dropped because their robot reset, changed episode or left while they were computed.</param>
 /// <param name="Forgotten">Sessions closed by bye, timeout or a new hello under the same name.</param>
 /// <param name="SuppressedErrorReplies">Refused frames that got no reply: their connection had used its error replies for the second.</param>
+/// <param name="CancelledInferences">Inferences stopped midway because their robot reset, changed episode or left.</param>
 public sealed record ServerStats(
     int Robots, long Frames, IReadOnlyDictionary<string, long> Errors, long Chunks, long Superseded, long StaleReplies, long Forgotten,
-    long SuppressedErrorReplies)
+    long SuppressedErrorReplies, long CancelledInferences)
 {
     public long TotalErrors => Errors.Values.Sum();
 }

@@ -112,6 +112,25 @@ public class EpisodeTests
     }
 
     [Fact]
+    public void A_reset_cancels_the_robots_running_inference_so_its_next_request_does_not_wait_behind_it()
+    {
+        var policy = new EchoPolicy(delay: TimeSpan.FromSeconds(3));
+        using var run = new ServerRun(policy);
+        using var robot = new TestRobot(run.Endpoint, "arm-1");
+        robot.Hello();
+        robot.SendObs(episode: 0, step: 0, 0, 0);
+        Assert.True(SpinWait.SpinUntil(() => !policy.Windows.IsEmpty, TimeSpan.FromSeconds(5)));
+        robot.Link.Send(new Reset());
+        robot.SendObs(episode: 1, step: 0, 7, 7);
+        var chunk = robot.Expect<ActionChunk>(TimeSpan.FromSeconds(10));
+        Assert.Equal(1L, chunk.Episode);
+        // Waiting behind the cancelled inference would have queued it for the rest of its 3 s.
+        Assert.True(chunk.Timing.QueueMs < 1500, $"queue {chunk.Timing.QueueMs} ms");
+        Assert.Equal(1, run.Server.Stats.CancelledInferences);
+        Assert.Equal(0, run.Server.Stats.StaleReplies);
+    }
+
+    [Fact]
     public void The_latest_observation_wins_while_the_policy_is_busy()
     {
         var policy = new EchoPolicy(delay: TimeSpan.FromMilliseconds(300));

@@ -126,6 +126,23 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
+    [Theory]
+    [InlineData(SamplerMethod.Sequential)]
+    [InlineData(SamplerMethod.Paradigms)]
+    public void A_cancelled_chunk_stops_and_leaves_no_live_tensors(SamplerMethod method)
+    {
+        using var scheduler = Create("ddpm", 20);
+        var sampler = new DiffusionSampler(network, scheduler, new SamplerOptions { Method = method, Window = 8 });
+        using var cond = Condition(2, 1);
+        using var generator = new Generator(9);
+        sampler.Sample(cond, generator).Dispose();   // warm-up: lazily created tensors
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => sampler.Sample(cond, generator, cancelled.Token));
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
     [Fact]
     public void Bad_conditioning_is_rejected()
     {

@@ -118,6 +118,21 @@ public sealed class TrainingRunTests : IDisposable
     }
 
     [Fact]
+    public void Warming_up_draws_no_noise_from_the_global_generator()
+    {
+        var run = new TrainingRun(TinyConfig(), Demonstrations(), Path.Combine(root, "run"));
+        run.Run();
+        using var policy = DiffusionPolicy.Load(run.PolicyDirectory);
+        float[] observations = [100, 200, 0, 0, 101, 201, 0, 1];
+        TorchSharp.torch.random.manual_seed(11);
+        var cold = policy.PredictActions(observations).Actions;
+        TorchSharp.torch.random.manual_seed(11);
+        policy.WarmUp();
+        var warm = policy.PredictActions(observations).Actions;
+        Assert.Equal(cold, warm);
+    }
+
+    [Fact]
     public void The_saved_policy_predicts_finite_actions_in_the_data_range_and_refuses_bad_observations()
     {
         var data = Demonstrations();

@@ -34,8 +34,8 @@ internal sealed class PolicyOptions
     }
 
     /// <summary>
-    /// Loads the checkpoint at <paramref name="directory"/> with the sampling options applied; sets the thread count
-    /// (one intra-op thread when ParaDiGMS workers share the cores and --threads is not given).
+    /// Loads the checkpoint at <paramref name="directory"/> with the sampling options applied and warms it up; sets the
+    /// thread count (one intra-op thread when ParaDiGMS workers share the cores and --threads is not given).
     /// </summary>
     public (DiffusionPolicy Policy, string Sampler) Load(ParseResult parse, string directory)
     {
@@ -45,6 +45,7 @@ internal sealed class PolicyOptions
         int threads = parse.GetValue(Threads);
         TorchRuntime.SetThreads(threads == 0 && sampler.Method == Policy.Sampling.SamplerMethod.Paradigms && sampler.Workers > 1 ? 1 : threads);
         var policy = DiffusionPolicy.Load(directory, TorchRuntime.ResolveDevice(parse.GetValue(Device)!), scheduler, sampler);
+        policy.WarmUp();
         return (policy, SamplingOptions.Describe(scheduler, sampler));
     }
 }

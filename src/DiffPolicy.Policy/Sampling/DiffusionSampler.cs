@@ -59,12 +59,13 @@ public sealed class DiffusionSampler
 
     /// <summary>Draws the chunk's noise from <paramref name="generator"/> (or the global generator) and samples.</summary>
     /// <param name="globalCond">(B, global_cond_dim) observation features.</param>
-    public SamplingResult Sample(Tensor globalCond, Generator? generator = null)
+    /// <param name="cancellationToken">Checked before every network call; cancelling throws <see cref="OperationCanceledException"/>.</param>
+    public SamplingResult Sample(Tensor globalCond, Generator? generator = null, CancellationToken cancellationToken = default)
     {
         CheckCondition(globalCond);
         var started = Stopwatch.GetTimestamp();
         using var noise = DrawNoise(globalCond.shape[0], generator, globalCond.device);
-        return Run(globalCond, noise, started);
+        return Run(globalCond, noise, started, cancellationToken);
     }
 
     /// <summary>Samples from given noise (e.g. to compare samplers on the same draw).</summary>
@@ -75,7 +76,7 @@ public sealed class DiffusionSampler
         long[] expected = [globalCond.shape[0], Horizon, ActionDim];
         if (!noise.Initial.shape.SequenceEqual(expected))
             throw new ArgumentException($"x_T must be ({string.Join(", ", expected)}), got ({string.Join(", ", noise.Initial.shape)}).", nameof(noise));
-        return Run(globalCond, noise, Stopwatch.GetTimestamp());
+        return Run(globalCond, noise, Stopwatch.GetTimestamp(), default);
     }
 
     /// <summary>The noise <see cref="Sample(Tensor, Generator?)"/> would draw for a batch of <paramref name="batch"/>.</summary>
@@ -83,7 +84,7 @@ public sealed class DiffusionSampler
         SamplingNoise.Draw(batch, Horizon, ActionDim, Scheduler.Steps,
             Enumerable.Range(0, Scheduler.Steps).Any(j => Scheduler.NoiseStd(j) > 0), generator, device);
 
-    SamplingResult Run(Tensor globalCond, SamplingNoise noise, long started)
+    SamplingResult Run(Tensor globalCond, SamplingNoise noise, long started, CancellationToken cancellationToken)
     {
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
@@ -91,8 +92,8 @@ public sealed class DiffusionSampler
         var problem = new DenoisingProblem(Network, Scheduler, globalCond, noise, parallel ? Options.Workers : 1);
         int iterations, evaluations;
         var trajectory = parallel
-            ? ParadigmsSampler.Run(problem, Options, out iterations, out evaluations)
-            : SequentialSampler.Run(problem, out iterations, out evaluations);
+            ? ParadigmsSampler.Run(problem, Options, cancellationToken, out iterations, out evaluations)
+            : SequentialSampler.Run(problem, cancellationToken, out iterations, out evaluations);
         if (!isfinite(trajectory).all().item<bool>())
             throw new InvalidOperationException("The sampled trajectory has non-finite values: check the network weights.");
         var stats = new ChunkStats(Stopwatch.GetElapsedTime(started), iterations, evaluations, Scheduler.Steps, (int)globalCond.shape[0]);

@@ -19,7 +19,7 @@ namespace DiffPolicy.Policy.Sampling;
 /// </remarks>
 internal static class ParadigmsSampler
 {
-    public static Tensor Run(DenoisingProblem problem, SamplerOptions options, out int iterations, out int evaluations)
+    public static Tensor Run(DenoisingProblem problem, SamplerOptions options, CancellationToken cancellationToken, out int iterations, out int evaluations)
     {
         var scheduler = problem.Scheduler;
         int steps = scheduler.Steps, window = Math.Min(options.Window, steps);
@@ -34,6 +34,7 @@ internal static class ParadigmsSampler
         int begin = 0, end = window;
         while (begin < steps)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int count = end - begin;
             int accepted;
             using (var scope = NewDisposeScope())

@@ -7,7 +7,7 @@ namespace DiffPolicy.Policy.Sampling;
 /// <summary>The reverse process one step at a time: S network calls.</summary>
 internal static class SequentialSampler
 {
-    public static Tensor Run(DenoisingProblem problem, out int iterations, out int evaluations)
+    public static Tensor Run(DenoisingProblem problem, CancellationToken cancellationToken, out int iterations, out int evaluations)
     {
         var scheduler = problem.Scheduler;
         int steps = scheduler.Steps;
@@ -15,6 +15,7 @@ internal static class SequentialSampler
         var previousPrediction = zeros_like(x).unsqueeze(0);
         for (int j = 0; j < steps; j++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var modelOutput = problem.Evaluate(x, j, 1).unsqueeze(0);
             var slot = problem.StepIndices[j..(j + 1)];
