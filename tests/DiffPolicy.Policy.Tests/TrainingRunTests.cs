@@ -11,7 +11,7 @@ public sealed class TrainingRunTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
-    static PolicyConfig TinyConfig() => new()
+    internal static PolicyConfig TinyConfig() => new()
     {
         ObsKey = "obs",
         ObsDim = 4,
@@ -24,7 +24,7 @@ public sealed class TrainingRunTests : IDisposable
         Training = new TrainingConfig { BatchSize = 16, Steps = 12, WarmupSteps = 3, SaveEvery = 4, ValEvery = 4, ValRatio = 0.2 },
     };
 
-    static ReplayBuffer Demonstrations()
+    internal static ReplayBuffer Demonstrations()
     {
         int[] lengths = [30, 25, 40, 35, 30];
         int steps = lengths.Sum();
@@ -115,21 +115,6 @@ public sealed class TrainingRunTests : IDisposable
         Assert.Equal(12, Losses(run.LogPath).Length);
         Assert.Equal(extended.ToJson(), File.ReadAllText(Path.Combine(dir, "config.json")));
         Assert.Equal(6, PolicyConfig.Load(Path.Combine(run.PolicyDirectory, "policy.json")).Sampler.Window);
-    }
-
-    [Fact]
-    public void Warming_up_draws_no_noise_from_the_global_generator()
-    {
-        var run = new TrainingRun(TinyConfig(), Demonstrations(), Path.Combine(root, "run"));
-        run.Run();
-        using var policy = DiffusionPolicy.Load(run.PolicyDirectory);
-        float[] observations = [100, 200, 0, 0, 101, 201, 0, 1];
-        TorchSharp.torch.random.manual_seed(11);
-        var cold = policy.PredictActions(observations).Actions;
-        TorchSharp.torch.random.manual_seed(11);
-        policy.WarmUp();
-        var warm = policy.PredictActions(observations).Actions;
-        Assert.Equal(cold, warm);
     }
 
     [Fact]
