@@ -30,7 +30,7 @@ internal sealed class InferenceQueue
 
         public InferenceRequest? Request { get; set; }
 
-        /// <summary>Cancelled when the robot resets while this work runs.</summary>
+        /// <summary>Cancelled when the robot resets while this work runs, or when the queue closes.</summary>
         public CancellationTokenSource Cancellation { get; } = new();
     }
 
@@ -98,11 +98,13 @@ internal sealed class InferenceQueue
         }
     }
 
+    /// <summary>Ends <see cref="Take"/> and cancels the running work.</summary>
     public void Close()
     {
         lock (gate)
         {
             closed = true;
+            running?.Cancellation.Cancel();
             Monitor.PulseAll(gate);
         }
     }

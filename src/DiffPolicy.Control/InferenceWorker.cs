@@ -8,7 +8,6 @@ namespace DiffPolicy.Control;
 internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue, NetMQQueue<InferenceReply> replies)
 {
     readonly PolicyMetadata metadata = policy.Metadata;
-    readonly CancellationTokenSource stopping = new();
     Thread? thread;
 
     public void Start()
@@ -17,12 +16,11 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
         thread.Start();
     }
 
+    /// <summary>Closes the queue, which cancels the running inference, and waits for the thread.</summary>
     public void Stop()
     {
-        stopping.Cancel();
         queue.Close();
         thread?.Join();
-        stopping.Dispose();
     }
 
     void Loop()
@@ -40,13 +38,9 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
                     replies.Enqueue(Infer(request, work.Cancellation.Token));
                 }
             }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
             catch (OperationCanceledException) when (work.Cancellation.IsCancellationRequested)
             {
-                // The robot reset, changed episode or left: nobody wants this chunk (the queue counted it).
+                // The robot reset, changed episode or left, or the server is stopping: nobody wants this chunk.
             }
             catch (Exception ex)
             {
@@ -62,11 +56,10 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
         }
     }
 
-    InferenceReply Infer(InferenceRequest request, CancellationToken robotReset)
+    InferenceReply Infer(InferenceRequest request, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, robotReset);
-        var result = policy.Infer(request.Window, cancellation.Token);
+        var result = policy.Infer(request.Window, cancellationToken);
         var inferMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var expected = metadata.PredictedSteps * metadata.ActionDim;
         if (result.Actions.Length != expected)
