@@ -26,4 +26,15 @@ public class PolicyConfigTests
         e = Assert.Throws<InvalidDataException>(() => PolicyConfig.FromJson(json.Replace("\"n_action_steps\": 8", "\"n_action_steps\": 16", StringComparison.Ordinal)));
         Assert.Contains("horizon", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Warm_start_is_read_from_the_sampler_section_and_defaults_to_on()
+    {
+        string json = File.ReadAllText(Path.Combine(Configs, "pusht_keypoints.json"));
+        Assert.True(PolicyConfig.FromJson(json).Sampler.WarmStart);
+        Assert.False(PolicyConfig.FromJson(json.Replace("\"warm_start\": true", "\"warm_start\": false", StringComparison.Ordinal)).Sampler.WarmStart);
+        // Checkpoints written before the setting existed have no key: they get the default.
+        Assert.True(PolicyConfig.FromJson(json.Replace(",\n    \"warm_start\": true", "", StringComparison.Ordinal)).Sampler.WarmStart);
+        Assert.DoesNotContain("warm_start", json.Replace(",\n    \"warm_start\": true", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
 }

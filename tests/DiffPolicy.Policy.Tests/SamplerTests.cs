@@ -38,18 +38,21 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Theory]
-    [InlineData("ddpm", 100, 16, 1)]
-    [InlineData("ddpm", 100, 8, 2)]
-    [InlineData("ddim", 100, 16, 1)]
-    [InlineData("ddim", 10, 4, 2)]
-    [InlineData("dpm", 50, 16, 1)]
-    [InlineData("dpm", 10, 4, 2)]
-    public void Paradigms_with_zero_tolerance_equals_sequential_sampling(string kind, int steps, int window, int workers)
+    [InlineData("ddpm", 100, 16, 1, true)]
+    [InlineData("ddpm", 100, 8, 2, true)]
+    [InlineData("ddpm", 100, 16, 1, false)]
+    [InlineData("ddim", 100, 16, 1, true)]
+    [InlineData("ddim", 10, 4, 2, true)]
+    [InlineData("ddim", 10, 4, 2, false)]
+    [InlineData("dpm", 50, 16, 1, true)]
+    [InlineData("dpm", 10, 4, 2, true)]
+    [InlineData("dpm", 50, 16, 1, false)]
+    public void Paradigms_with_zero_tolerance_equals_sequential_sampling(string kind, int steps, int window, int workers, bool warmStart)
     {
         using var scope = NewDisposeScope();
         using var scheduler = Create(kind, steps);
         var sequential = new DiffusionSampler(network, scheduler, new SamplerOptions { Method = SamplerMethod.Sequential });
-        var paradigms = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = window, Tolerance = 0, Workers = workers });
+        var paradigms = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = window, Tolerance = 0, Workers = workers, WarmStart = warmStart });
         var cond = Condition(3, 7);
         using var generator = new Generator(42);
         using var noise = sequential.DrawNoise(3, generator);
@@ -58,7 +61,7 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
         using var actual = paradigms.Sample(cond, noise);
         double difference = (expected.Trajectory - actual.Trajectory).abs().max().item<float>();
         double scale = Math.Max(1, expected.Trajectory.abs().max().item<float>());
-        output.WriteLine($"{kind} {steps} steps, P={window}, {workers} workers, τ=0: max |Δ| = {difference:E2} (max |x| = {scale:F1}), {actual.Stats.Iterations} iterations, {actual.Stats.Evaluations} evaluations");
+        output.WriteLine($"{kind} {steps} steps, P={window}, {workers} workers, warm start {warmStart}, τ=0: max |Δ| = {difference:E2} (max |x| = {scale:F1}), {actual.Stats.Iterations} iterations, {actual.Stats.Evaluations} evaluations");
         // Float32 rounding differs between a cumulative sum and a step-by-step update; DPM-Solver++ does
         // not clip x̂0, and with these random (untrained) weights its trajectory grows to |x| ~ 10³, so
         // the bound is 1e-5 relative to the trajectory's scale (absolute when |x| ≤ 1, as for DDPM/DDIM).
@@ -73,14 +76,16 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
     /// DDPM's clipped x̂0 and DPM-Solver's small x̂0 coefficients do not suffer from it.
     /// </remarks>
     [Theory]
-    [InlineData("ddpm", 100)]
-    [InlineData("dpm", 50)]
-    public void Paradigms_with_tolerance_0_1_needs_far_fewer_sequential_calls(string kind, int steps)
+    [InlineData("ddpm", 100, true)]
+    [InlineData("ddpm", 100, false)]
+    [InlineData("dpm", 50, true)]
+    [InlineData("dpm", 50, false)]
+    public void Paradigms_with_tolerance_0_1_needs_far_fewer_sequential_calls(string kind, int steps, bool warmStart)
     {
         using var scope = NewDisposeScope();
         using var scheduler = Create(kind, steps);
         var sequential = new DiffusionSampler(network, scheduler, new SamplerOptions { Method = SamplerMethod.Sequential });
-        var paradigms = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = 16, Tolerance = 0.1 });
+        var paradigms = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = 16, Tolerance = 0.1, WarmStart = warmStart });
         var cond = Condition(2, 11);
         using var generator = new Generator(5);
         using var noise = sequential.DrawNoise(2, generator);
@@ -88,8 +93,34 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
         using var expected = sequential.Sample(cond, noise);
         using var actual = paradigms.Sample(cond, noise);
         double difference = (expected.Trajectory - actual.Trajectory).abs().max().item<float>();
-        output.WriteLine($"{kind} {steps} steps, P=16, τ=0.1: {actual.Stats.Iterations} iterations, {actual.Stats.Evaluations} evaluations, max |Δ| vs sequential = {difference:F4}");
+        output.WriteLine($"{kind} {steps} steps, P=16, warm start {warmStart}, τ=0.1: {actual.Stats.Iterations} iterations, {actual.Stats.Evaluations} evaluations, max |Δ| vs sequential = {difference:F4}");
         Assert.InRange(actual.Stats.Iterations, 1, steps / 2);
+    }
+
+    /// <summary>
+    /// Warm start (roll-out guesses) against the paper's copies of the last latent, on the original network's
+    /// weights and the same noise: the same fixed point (the τ = 0 test above), reached in fewer iterations.
+    /// </summary>
+    [Theory]
+    [InlineData("ddpm", 100, 8)]
+    [InlineData("ddpm", 100, 16)]
+    [InlineData("dpm", 50, 16)]
+    public void Warm_start_needs_fewer_iterations_than_copies_of_the_last_latent(string kind, int steps, int window)
+    {
+        using var scope = NewDisposeScope();
+        using var scheduler = Create(kind, steps);
+        var warm = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = window, WarmStart = true });
+        var cold = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = window, WarmStart = false });
+        for (int seed = 0; seed < 3; seed++)
+        {
+            var cond = Condition(1, 100 + seed);
+            using var generator = new Generator((ulong)seed);
+            using var noise = warm.DrawNoise(1, generator);
+            using var warmResult = warm.Sample(cond, noise);
+            using var coldResult = cold.Sample(cond, noise);
+            output.WriteLine($"{kind} P={window} seed {seed}: warm {warmResult.Stats.Iterations} iterations, cold {coldResult.Stats.Iterations}");
+            Assert.True(warmResult.Stats.Iterations < coldResult.Stats.Iterations);
+        }
     }
 
     [Fact]

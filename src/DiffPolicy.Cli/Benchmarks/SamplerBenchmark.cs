@@ -13,7 +13,7 @@ namespace DiffPolicy.Cli.Benchmarks;
 /// <param name="MaxDifference">Max |trajectory − sequential trajectory| on the same noise, over all chunks.</param>
 /// <param name="MedianCpuMs">Process CPU time per chunk: less sensitive than wall time to other load on the machine.</param>
 internal sealed record SamplerMeasurement(
-    int Threads, string Scheduler, int Steps, string Method, int Window, int Workers, double Tolerance,
+    int Threads, string Scheduler, int Steps, string Method, int Window, string Start, int Workers, double Tolerance,
     double MedianMs, double P99Ms, double MedianCpuMs, double MeanIterations, double MeanEvaluations, double Speedup, double MaxDifference);
 
 /// <summary>
@@ -75,7 +75,8 @@ internal sealed class SamplerBenchmark(ConditionalUnet1D network, int horizon, i
             var o = v.Sampler.Options;
             bool parallel = o.Method == SamplerMethod.Paradigms;
             return new SamplerMeasurement(
-                v.Threads, name, scheduler.Steps, parallel ? "ParaDiGMS" : "sequential", parallel ? o.Window : 1, parallel ? o.Workers : 1, parallel ? o.Tolerance : 0,
+                v.Threads, name, scheduler.Steps, parallel ? "ParaDiGMS" : "sequential", parallel ? o.Window : 1,
+                parallel ? (o.WarmStart ? "warm" : "cold") : "-", parallel ? o.Workers : 1, parallel ? o.Tolerance : 0,
                 Percentile(v.Wall, 0.5), Percentile(v.Wall, 0.99), Percentile(v.Cpu, 0.5),
                 v.Iterations / chunks, v.Evaluations / chunks, Percentile(sequential.Wall, 0.5) / Percentile(v.Wall, 0.5), v.MaxDifference);
         }).ToList();

