@@ -42,20 +42,28 @@ internal static class BenchSamplerCommand
         var ddimSteps = new Option<int>("--ddim-steps") { Description = "DDIM steps (0 skips).", DefaultValueFactory = _ => 100 };
         var dpmSteps = new Option<int>("--dpm-steps") { Description = "DPM-Solver++ 2M steps (0 skips).", DefaultValueFactory = _ => 50 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of weights, conditioning and noise.", DefaultValueFactory = _ => 0 };
+        var observations = new Option<FileInfo?>("--observations")
+        {
+            Description = "Recorded episodes (.npz in the training format, e.g. data/pusht_expert_250.npz from `pusht collect`): each chunk is conditioned on n_obs_steps consecutive observations of one episode, normalised as the policy checkpoint does (needs a policy --checkpoint). Default: N(0, I) conditioning.",
+        };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the measurements as JSON." };
 
         var command = new Command("sampler", "Chunk latency of sequential 100-step DDPM vs ParaDiGMS (and DDIM / DPM-Solver++), side by side on the same noise.")
         {
             checkpoint, downDims, stepEmbed, kernel, globalCond, horizon, actionDim, batch, chunks, warmup, windows, tolerance, starts, workers, threads,
-            ddpmSteps, ddimSteps, dpmSteps, seed, json,
+            ddpmSteps, ddimSteps, dpmSteps, seed, observations, json,
         };
         command.SetAction(parse =>
         {
             try
             {
                 torch.manual_seed((long)parse.GetValue(seed));
+                RecordedConditions? recorded = null;
+                var recording = parse.GetValue(observations);
+                if (recording is not null && parse.GetValue(checkpoint) is null)
+                    throw new ArgumentException("--observations needs a policy --checkpoint (policy.json): its normaliser and n_obs_steps turn observations into global_cond.");
                 using var network = parse.GetValue(checkpoint) is { } dir
-                    ? LoadNetwork(dir.FullName)
+                    ? LoadNetwork(dir.FullName, recording, out recorded)
                     : RandomNetwork(new ConditionalUnet1DConfig
                     {
                         InputDim = parse.GetValue(actionDim),
@@ -72,13 +80,13 @@ internal static class BenchSamplerCommand
                     ParseList(parse.GetValue(windows)!, "--window"), parse.GetValue(tolerance), ParseStarts(parse.GetValue(starts)!), ParseList(parse.GetValue(workers)!, "--workers"),
                     ParseList(parse.GetValue(threads)!, "--threads"),
                     [("DDPM", parse.GetValue(ddpmSteps)), ("DDIM", parse.GetValue(ddimSteps)), ("DPM++2M", parse.GetValue(dpmSteps))],
-                    parse.GetValue(seed));
-                var measurements = Run(network, settings);
+                    parse.GetValue(seed), recording?.FullName);
+                var measurements = Run(network, settings, recorded);
                 if (parse.GetValue(json) is { } file)
                     File.WriteAllText(file.FullName, JsonSerializer.Serialize(new { settings = settings.Describe(network), measurements }, JsonOptions));
                 return 0;
             }
-            catch (Exception e) when (e is IOException or FormatException or ArgumentException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or FormatException or ArgumentException or UnauthorizedAccessException or InvalidDataException or KeyNotFoundException)
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]bench sampler failed:[/] {e.Message}");
                 return 1;
@@ -91,7 +99,7 @@ internal static class BenchSamplerCommand
 
     sealed record Settings(
         string Weights, int Horizon, int Batch, int Chunks, int Warmup, int[] Windows, double Tolerance, bool[] WarmStarts, int[] Workers, int[] Threads,
-        (string Name, int Steps)[] Schedulers, ulong Seed)
+        (string Name, int Steps)[] Schedulers, ulong Seed, string? Observations)
     {
         public object Describe(ConditionalUnet1D network) => new
         {
@@ -109,20 +117,21 @@ internal static class BenchSamplerCommand
             threads = Threads,
             schedulers = Schedulers.Select(s => new { s.Name, s.Steps }),
             seed = Seed,
+            conditioning = Observations is null ? "N(0, I)" : $"recorded observations: {Observations}",
             processors = Environment.ProcessorCount,
             load_average = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a",
         };
     }
 
-    static List<SamplerMeasurement> Run(ConditionalUnet1D network, Settings settings)
+    static List<SamplerMeasurement> Run(ConditionalUnet1D network, Settings settings, RecordedConditions? recorded)
     {
         AnsiConsole.MarkupLineInterpolated(
-            $"[bold]bench sampler[/]: {settings.Weights}, down_dims [[{string.Join(",", network.Config.DownDims)}]], {network.parameters().Sum(p => p.numel()):N0} parameters, horizon {settings.Horizon}, batch {settings.Batch}, {settings.Chunks} chunks (+{settings.Warmup} warm-up), τ = {settings.Tolerance}");
+            $"[bold]bench sampler[/]: {settings.Weights}, down_dims [[{string.Join(",", network.Config.DownDims)}]], {network.parameters().Sum(p => p.numel()):N0} parameters, horizon {settings.Horizon}, batch {settings.Batch}, {settings.Chunks} chunks (+{settings.Warmup} warm-up), τ = {settings.Tolerance}, conditioning {settings.Observations ?? "N(0, I)"}");
         AnsiConsole.MarkupLineInterpolated(
             $"machine: {Environment.ProcessorCount} processors, load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
 
         using var schedule = new NoiseSchedule(100);
-        var benchmark = new SamplerBenchmark(network, settings.Horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed);
+        var benchmark = new SamplerBenchmark(network, settings.Horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed, recorded is null ? null : recorded.Draw);
         var parallel = settings.Windows
             .SelectMany(p => settings.WarmStarts.SelectMany(warm => settings.Workers.Select(w => new SamplerOptions { Window = p, Tolerance = settings.Tolerance, Workers = w, WarmStart = warm })))
             .ToList();
@@ -141,17 +150,18 @@ internal static class BenchSamplerCommand
 
         var table = new Table()
             .AddColumn("threads").AddColumn("scheduler").AddColumn("steps").AddColumn("sampler").AddColumn("P").AddColumn("start").AddColumn("workers")
-            .AddColumn("median ms").AddColumn("p99 ms").AddColumn("CPU ms").AddColumn("iterations").AddColumn("evals").AddColumn("speedup").AddColumn("max |Δ| vs seq");
+            .AddColumn("median ms").AddColumn("p99 ms").AddColumn("CPU ms").AddColumn("iterations").AddColumn("evals").AddColumn("speedup").AddColumn("|Δ| vs seq median / max");
         foreach (var m in measurements)
             table.AddRow(
                 m.Threads.ToString(CultureInfo.InvariantCulture), m.Scheduler, m.Steps.ToString(CultureInfo.InvariantCulture), m.Method,
                 m.Method == "sequential" ? "-" : m.Window.ToString(CultureInfo.InvariantCulture), m.Method == "sequential" ? "-" : m.Start, m.Workers.ToString(CultureInfo.InvariantCulture),
                 m.MedianMs.ToString("F1", CultureInfo.InvariantCulture), m.P99Ms.ToString("F1", CultureInfo.InvariantCulture), m.MedianCpuMs.ToString("F0", CultureInfo.InvariantCulture),
                 m.MeanIterations.ToString("F1", CultureInfo.InvariantCulture), m.MeanEvaluations.ToString("F0", CultureInfo.InvariantCulture),
-                m.Speedup.ToString("F2", CultureInfo.InvariantCulture) + "×", m.MaxDifference.ToString("E1", CultureInfo.InvariantCulture));
+                m.Speedup.ToString("F2", CultureInfo.InvariantCulture) + "×",
+                m.MedianDifference.ToString("E1", CultureInfo.InvariantCulture) + " / " + m.MaxDifference.ToString("E1", CultureInfo.InvariantCulture));
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine("speedup: sequential median / variant median at the same thread count; CPU ms: process CPU time per chunk (median).");
+        AnsiConsole.MarkupLine("speedup: sequential median / variant median at the same thread count; CPU ms: process CPU time per chunk (median); |Δ|: max |trajectory − sequential trajectory| of a chunk (same noise), median and max over chunks.");
         return measurements;
     }
 
@@ -187,9 +197,29 @@ internal static class BenchSamplerCommand
         return network;
     }
 
-    /// <summary>The network of a policy checkpoint (from train) or of a network checkpoint (from import), eval mode, prepared for inference.</summary>
-    static ConditionalUnet1D LoadNetwork(string directory) =>
-        File.Exists(Path.Combine(directory, PolicyCheckpoint.ConfigFile))
-            ? PolicyCheckpoint.Load(directory).Network
-            : UnetCheckpoint.Load(directory);
+    /// <summary>
+    /// The network of a policy checkpoint (from train) or of a network checkpoint (from import), eval mode, prepared
+    /// for inference; with <paramref name="observations"/>, also the policy's conditioning from those recordings.
+    /// </summary>
+    static ConditionalUnet1D LoadNetwork(string directory, FileInfo? observations, out RecordedConditions? recorded)
+    {
+        recorded = null;
+        if (!File.Exists(Path.Combine(directory, PolicyCheckpoint.ConfigFile)))
+        {
+            if (observations is not null)
+                throw new ArgumentException($"--observations needs a policy checkpoint; '{directory}' has no {PolicyCheckpoint.ConfigFile}.");
+            return UnetCheckpoint.Load(directory);
+        }
+        var (config, network, obsNormalizer, _) = PolicyCheckpoint.Load(directory);
+        try
+        {
+            if (observations is not null) recorded = new RecordedConditions(observations.FullName, config, obsNormalizer);
+            return network;
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
 }
