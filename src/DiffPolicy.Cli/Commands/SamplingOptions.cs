@@ -39,7 +39,7 @@ internal sealed class SamplingOptions
 
     public Option<bool?> WarmStart { get; } = new("--warm-start")
     {
-        Description = "ParaDiGMS guesses of steps not yet evaluated: true rolls the solver forward with the newest model output held fixed (default), false copies the last latent (the paper's Algorithm 1). Same result, different iteration counts.",
+        Description = "ParaDiGMS guesses of steps not yet evaluated: true rolls the solver forward with the newest model output held fixed (default), false copies the last latent (the paper's Algorithm 1). Same limit as τ → 0; at τ > 0 warm ends nearer the tolerance in fewer iterations.",
     };
 
     public IEnumerable<Option> All => [Solver, Steps, Sampler, Window, Tolerance, Workers, WarmStart];
