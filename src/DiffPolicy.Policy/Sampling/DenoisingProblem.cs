@@ -48,6 +48,13 @@ internal sealed class DenoisingProblem
         }
     }
 
+    /// <summary>x_{j+1} from one slot (1, B, T, A) at step j: the scheduler's mean plus the step's pre-drawn noise.</summary>
+    public Tensor Step(Tensor modelOutput, Tensor sample, Tensor prediction, Tensor? previousPrediction, int j)
+    {
+        var next = Scheduler.Mean(modelOutput, sample, prediction, previousPrediction, StepIndices[j..(j + 1)]);
+        return ScaledNoise is { } noise ? next.add_(noise[j..(j + 1)]) : next;
+    }
+
     /// <summary>Model output for latents <paramref name="x"/> at steps first … first+count−1.</summary>
     /// <param name="x">(count, B, T, A), or (B, T, A) when count = 1; returned output has the same shape.</param>
     public Tensor Evaluate(Tensor x, int first, int count)

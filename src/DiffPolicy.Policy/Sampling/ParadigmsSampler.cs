@@ -17,13 +17,13 @@ namespace DiffPolicy.Policy.Sampling;
 /// x̂0 held fixed — no network call, a few small tensor operations per step. x̂0 drifts slowly along the
 /// trajectory, so the new slots start close to their fixed point and fewer Picard iterations are needed
 /// (trained PushT network, τ = 0.1: 18 iterations instead of 29 at P = 12). The fixed point is the same.
-/// </remarks>
-/// <remarks>
+/// <para>
 /// DPM-Solver++ 2M is multistep: the drift of step j reads x̂0 of step j−1. Inside the window that
 /// is x̂0 of the slot before, evaluated in the same call on the current guesses, so the fixed point
 /// is still the sequential trajectory. For the first slot it is x̂0 of step b−1 kept from the
 /// iteration that accepted b−1, computed on a guess of x_{b−1} within the tolerance of its final value
 /// (identical when τ = 0). Every accepted step therefore used inputs within τ, as for one-step solvers.
+/// </para>
 /// </remarks>
 internal static class ParadigmsSampler
 {
@@ -38,14 +38,13 @@ internal static class ParadigmsSampler
 
         var buffer = initial.unsqueeze(0).repeat(steps + 1, 1, 1, 1);         // buf[0 … S]
         var predictions = scheduler.IsMultistep ? zeros_like(buffer) : null;  // x̂0 of evaluated steps
-        Tensor? newestOutput = null, newestPrediction = null;                  // of the window's last slot, for warm starts
         iterations = evaluations = 0;
         int begin = 0, end = options.WarmStart ? 1 : window;
         while (begin < steps)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int count = end - begin;
-            int accepted;
+            int nextBegin, nextEnd;
             using (var scope = NewDisposeScope())
             {
                 var latents = buffer[begin..end];
@@ -64,25 +63,16 @@ internal static class ParadigmsSampler
                 var target = buffer[(begin + 1)..(end + 1)];
                 var squaredError = (updated - target).square().sum([2, 3]);       // (count, B)
                 target.copy_(updated);
-                accepted = AcceptedSteps(squaredError.cpu().data<float>().ToArray(), problem.Batch, begin, count, steps, inverseVariance, toleranceSquared);
-                if (options.WarmStart)
+                nextBegin = begin + AcceptedSteps(squaredError.cpu().data<float>().ToArray(), problem.Batch, begin, count, steps, inverseVariance, toleranceSquared);
+                nextEnd = Math.Min(nextBegin + window, steps);
+                if (nextEnd > end)
                 {
-                    newestOutput?.Dispose();
-                    newestPrediction?.Dispose();
-                    newestOutput = modelOutput[(count - 1)..].MoveToOuterDisposeScope();
-                    newestPrediction = prediction[(count - 1)..].MoveToOuterDisposeScope();
+                    if (options.WarmStart) RollOut(problem, buffer, end, nextEnd, modelOutput[(count - 1)..], prediction[(count - 1)..]);
+                    else buffer[(end + 1)..(nextEnd + 1)].copy_(buffer[end].unsqueeze(0).expand(nextEnd - end, -1, -1, -1));
                 }
             }
             iterations++;
             evaluations += count;
-
-            int nextBegin = begin + accepted;
-            int nextEnd = Math.Min(nextBegin + window, steps);
-            if (nextEnd > end)
-            {
-                if (options.WarmStart) RollOut(problem, buffer, end, nextEnd, newestOutput!, newestPrediction!);
-                else buffer[(end + 1)..(nextEnd + 1)].copy_(buffer[end].unsqueeze(0).expand(nextEnd - end, -1, -1, -1));
-            }
             begin = nextBegin;
             end = nextEnd;
         }
@@ -94,11 +84,7 @@ internal static class ParadigmsSampler
     {
         using var scope = NewDisposeScope();
         for (int j = first; j < last; j++)
-        {
-            var mean = problem.Scheduler.Mean(modelOutput, buffer[j..(j + 1)], prediction, prediction, problem.StepIndices[j..(j + 1)]);
-            if (problem.ScaledNoise is { } noise) mean.add_(noise[j..(j + 1)]);
-            buffer[(j + 1)..(j + 2)].copy_(mean);
-        }
+            buffer[(j + 1)..(j + 2)].copy_(problem.Step(modelOutput, buffer[j..(j + 1)], prediction, prediction, j));
     }
 
     /// <summary>

@@ -26,8 +26,8 @@ public sealed record SamplerOptions
     /// How the guesses of steps not yet evaluated are made. Warm (true): the first iteration evaluates
     /// the exact x_T alone, and every step entering the window starts from the solver's own roll-out
     /// with the newest model output held fixed (plus the step's pre-drawn noise). Cold (false): the paper's
-    /// Algorithm 1, every guess a copy of the last latent. Both converge to the same trajectory (τ = 0
-    /// reproduces sequential sampling either way); warm needs far fewer iterations.
+    /// Algorithm 1, every guess a copy of the last latent. Both have the same fixed point (τ = 0
+    /// reproduces sequential sampling either way); at τ &gt; 0 warm needs far fewer iterations and ends nearer the tolerance.
     /// </summary>
     public bool WarmStart { get; init; } = true;
 

@@ -18,12 +18,9 @@ internal static class SequentialSampler
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var modelOutput = problem.Evaluate(x, j, 1).unsqueeze(0);
-            var slot = problem.StepIndices[j..(j + 1)];
             var sample = x.unsqueeze(0);
-            var prediction = scheduler.Predict(modelOutput, sample, slot);
-            var next = scheduler.Mean(modelOutput, sample, prediction, previousPrediction, slot);
-            if (problem.ScaledNoise is { } noise) next += noise[j..(j + 1)];
-            x.copy_(next[0]);
+            var prediction = scheduler.Predict(modelOutput, sample, problem.StepIndices[j..(j + 1)]);
+            x.copy_(problem.Step(modelOutput, sample, prediction, previousPrediction, j)[0]);
             previousPrediction.copy_(prediction);
         }
         iterations = evaluations = steps;
