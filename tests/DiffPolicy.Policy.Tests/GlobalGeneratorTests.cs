@@ -3,7 +3,10 @@ using static TorchSharp.torch;
 
 namespace DiffPolicy.Policy.Tests;
 
-/// <summary>Tests that seed libtorch's global generator: they run alone, since every other test may draw from it.</summary>
+/// <summary>
+/// Tests that seed libtorch's global generator (this class, <see cref="TrainingRunTests"/>): they run alone, since every
+/// other test may draw from it (a resumed training run's loss once differed in CI's full run).
+/// </summary>
 [CollectionDefinition(nameof(GlobalGeneratorTests), DisableParallelization = true)]
 public sealed class GlobalGeneratorCollection;
 

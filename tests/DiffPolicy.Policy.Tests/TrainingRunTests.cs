@@ -5,6 +5,8 @@ using DiffPolicy.Policy.Training;
 namespace DiffPolicy.Policy.Tests;
 
 /// <summary>Training runs resume exactly after a hard interruption and produce a usable policy.</summary>
+/// <remarks>Training seeds and draws from libtorch's global generator: alone, like the other tests that do.</remarks>
+[Collection(nameof(GlobalGeneratorTests))]
 public sealed class TrainingRunTests : IDisposable
 {
     readonly string root = Directory.CreateTempSubdirectory("train-").FullName;
