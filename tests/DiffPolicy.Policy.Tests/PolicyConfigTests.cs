@@ -2,7 +2,7 @@ namespace DiffPolicy.Policy.Tests;
 
 public class PolicyConfigTests
 {
-    static string Configs => Path.Combine(Fixtures.RepoRoot(), "configs");
+    static string Configs => Path.Combine(RepoPaths.Root, "configs");
 
     [Fact]
     public void Shipped_configs_load_and_round_trip()
