@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# python3-zmq/-msgpack/-numpy: Python robot clients and numpy oracles; binutils: readelf for the native-load test.
-packages=(python3-zmq python3-msgpack python3-numpy binutils)
+# python3-zmq/-msgpack/-numpy: Python robot clients and numpy oracles; binutils: readelf for the native-load test;
+# libchipmunk-dev, gcc, libc6-dev: the Chipmunk 7 oracle (tests/oracles/pusht_chipmunk.c), compiled by the PushT tests.
+packages=(python3-zmq python3-msgpack python3-numpy binutils libchipmunk-dev gcc libc6-dev)
 
 need=()
 for pkg in "${packages[@]}"; do

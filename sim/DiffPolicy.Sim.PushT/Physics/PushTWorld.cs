@@ -4,7 +4,8 @@ namespace DiffPolicy.Sim.PushT.Physics;
 /// The PushT scene as Chipmunk 7 simulates it: a kinematic circle (the agent), the dynamic T block made of two
 /// rectangles, and four static wall segments of radius 2; no gravity, space damping 0, frictionless inelastic
 /// contacts. <see cref="Step"/> follows cpSpaceStep's order (integrate positions, collide, pre-step, damp,
-/// warm start, iterate) with split-impulse penetration correction. Allocation-free after construction.
+/// warm start, iterate) with split-impulse penetration correction; shape pairs are collided and solved in the
+/// order Chipmunk's broad phase meets them (<see cref="BroadPhase"/>). Allocation-free after construction.
 /// </summary>
 internal sealed class PushTWorld
 {
@@ -26,7 +27,7 @@ internal sealed class PushTWorld
     static readonly Vec2[] BarNormals = Quad.EdgeNormals(TeeShape.BarHull);
     static readonly Vec2[] StemNormals = Quad.EdgeNormals(TeeShape.StemHull);
 
-    // Shape pairs that can touch: agent–bar, agent–stem, then bar–wall i and stem–wall i.
+    // Arbiter slots of the shape pairs that can touch: agent–bar, agent–stem, then bar–wall i and stem–wall i.
     // Shape B of every pair is a block rectangle, so the block is always body B.
     const int AgentBar = 0;
     const int AgentStem = 1;
@@ -35,6 +36,7 @@ internal sealed class PushTWorld
 
     readonly Arbiter[] arbiters = new Arbiter[PairCount];
     readonly int[] active = new int[PairCount];
+    readonly BroadPhase broadPhase;
     int activeCount;
     long stamp;
     double currentDt;
@@ -48,14 +50,35 @@ internal sealed class PushTWorld
     /// <summary>A fresh scene: agent and block placed, nothing moving, no contact history.</summary>
     public PushTWorld(Vec2 agentPosition, Vec2 blockCenterOfGravity, double blockAngle)
     {
+        broadPhase = new BroadPhase(SetUpBoxes());
         AgentPosition = agentPosition;
         Block.Position = blockCenterOfGravity;
         Block.SetAngle(blockAngle);
     }
 
+    /// <summary>
+    /// The shapes' boxes when the original creates them (agent at (256, 400), T origin at (256, 300), angle 0),
+    /// before the reset moves the bodies: Chipmunk's broad phase starts from these.
+    /// </summary>
+    static Box[] SetUpBoxes()
+    {
+        var boxes = new Box[BroadPhase.ShapeCount];
+        for (var w = 0; w < Walls.Length; w++)
+        {
+            boxes[w] = Walls[w].Bounds;
+        }
+        var agent = new Vec2(256, 400);
+        boxes[BroadPhase.Agent] = new Box(agent.X - AgentRadius, agent.Y - AgentRadius, agent.X + AgentRadius, agent.Y + AgentRadius);
+        var pose = Pose.FromOriginAndAngle(new Vec2(256, 300), 0.0);
+        boxes[BroadPhase.Bar] = Quad.FromLocal(TeeShape.BarHull, BarNormals, pose).Bounds;
+        boxes[BroadPhase.Stem] = Quad.FromLocal(TeeShape.StemHull, StemNormals, pose).Bounds;
+        return boxes;
+    }
+
     PushTWorld(PushTWorld other)
     {
         arbiters = (Arbiter[])other.arbiters.Clone();
+        broadPhase = other.broadPhase.Clone();
         active = (int[])other.active.Clone();
         activeCount = other.activeCount;
         stamp = other.stamp;
@@ -81,6 +104,24 @@ internal sealed class PushTWorld
                 n += arbiters[active[i]].Count;
             }
             return n;
+        }
+    }
+
+    /// <summary>
+    /// The shape pairs the last substep's solver iterated over, in its order: "AB"/"AS" (agent–bar/stem),
+    /// "WiB"/"WiS" (wall i–bar/stem), as tests/oracles/pusht_chipmunk.c names them.
+    /// </summary>
+    internal IEnumerable<string> SolverOrder()
+    {
+        for (var i = 0; i < activeCount; i++)
+        {
+            var pair = active[i];
+            yield return pair switch
+            {
+                AgentBar => "AB",
+                AgentStem => "AS",
+                _ => $"W{(pair - FirstWallPair) % 4}{(pair - FirstWallPair < 4 ? "B" : "S")}",
+            };
         }
     }
 
@@ -135,36 +176,37 @@ internal sealed class PushTWorld
     {
         var a = AgentPosition;
         var r = AgentRadius;
-        if (bar.Overlaps(a.X - r, a.Y - r, a.X + r, a.Y + r))
+        var agentBox = new Box(a.X - r, a.Y - r, a.X + r, a.Y + r);
+        broadPhase.Query(agentBox, AgentVelocity, bar.Bounds, stem.Bounds, Block.Velocity);
+        for (var i = 0; i < broadPhase.CandidateCount; i++)
         {
-            var m = default(Manifold);
-            Collision.CircleToQuad(a, r, bar, ref m);
-            Touch(AgentBar, m, a);
-        }
-        if (stem.Overlaps(a.X - r, a.Y - r, a.X + r, a.Y + r))
-        {
-            var m = default(Manifold);
-            Collision.CircleToQuad(a, r, stem, ref m);
-            Touch(AgentStem, m, a);
-        }
-        for (var w = 0; w < Walls.Length; w++)
-        {
-            ref readonly var wall = ref Walls[w];
-            if (bar.Overlaps(wall.MinX, wall.MinY, wall.MaxX, wall.MaxY))
+            var (first, second) = broadPhase.Candidate(i);
+            // Only pairs of one block rectangle and another body touch: bar and stem share the body, and the
+            // kinematic agent against a static wall is two infinite masses (Chipmunk collides them, then drops them).
+            var (other, rectangle) = second is BroadPhase.Bar or BroadPhase.Stem ? (first, second) : (second, first);
+            if (rectangle is not (BroadPhase.Bar or BroadPhase.Stem) || other is BroadPhase.Bar or BroadPhase.Stem)
             {
-                var m = default(Manifold);
-                Collision.WallToQuad(wall, bar, ref m);
-                Touch(FirstWallPair + w, m, Vec2.Zero);
+                continue;
             }
-        }
-        for (var w = 0; w < Walls.Length; w++)
-        {
-            ref readonly var wall = ref Walls[w];
-            if (stem.Overlaps(wall.MinX, wall.MinY, wall.MaxX, wall.MaxY))
+            ref readonly var quad = ref rectangle == BroadPhase.Bar ? ref bar : ref stem;
+            var isStem = rectangle == BroadPhase.Stem;
+            var m = default(Manifold);
+            if (other == BroadPhase.Agent)
             {
-                var m = default(Manifold);
-                Collision.WallToQuad(wall, stem, ref m);
-                Touch(FirstWallPair + 4 + w, m, Vec2.Zero);
+                if (quad.Bounds.Intersects(agentBox))
+                {
+                    Collision.CircleToQuad(a, r, quad, ref m);
+                    Touch(isStem ? AgentStem : AgentBar, m, a);
+                }
+            }
+            else
+            {
+                ref readonly var wall = ref Walls[other];
+                if (quad.Bounds.Intersects(wall.Bounds))
+                {
+                    Collision.WallToQuad(wall, quad, ref m);
+                    Touch(FirstWallPair + (isStem ? 4 : 0) + other, m, Vec2.Zero);
+                }
             }
         }
     }

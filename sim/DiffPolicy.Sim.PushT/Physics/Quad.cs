@@ -8,23 +8,24 @@ internal struct Quad
 {
     public Vec2x4 Vertices;
     public Vec2x4 Normals;
-    public double MinX, MinY, MaxX, MaxY;
+    public Box Bounds;
 
     public static Quad FromLocal(ReadOnlySpan<Vec2> hull, ReadOnlySpan<Vec2> localNormals, in Pose pose)
     {
         var quad = default(Quad);
-        quad.MinX = quad.MinY = double.PositiveInfinity;
-        quad.MaxX = quad.MaxY = double.NegativeInfinity;
+        double minX = double.PositiveInfinity, minY = double.PositiveInfinity;
+        double maxX = double.NegativeInfinity, maxY = double.NegativeInfinity;
         for (var i = 0; i < 4; i++)
         {
             var v = pose.Apply(hull[i]);
             quad.Vertices[i] = v;
             quad.Normals[i] = pose.ApplyToVector(localNormals[i]);
-            quad.MinX = Math.Min(quad.MinX, v.X);
-            quad.MaxX = Math.Max(quad.MaxX, v.X);
-            quad.MinY = Math.Min(quad.MinY, v.Y);
-            quad.MaxY = Math.Max(quad.MaxY, v.Y);
+            minX = Math.Min(minX, v.X);
+            maxX = Math.Max(maxX, v.X);
+            minY = Math.Min(minY, v.Y);
+            maxY = Math.Max(maxY, v.Y);
         }
+        quad.Bounds = new Box(minX, minY, maxX, maxY);
         return quad;
     }
 
@@ -55,7 +56,4 @@ internal struct Quad
         }
         return index;
     }
-
-    public readonly bool Overlaps(double minX, double minY, double maxX, double maxY) =>
-        MinX <= maxX && minX <= MaxX && MinY <= maxY && minY <= MaxY;
 }

@@ -9,18 +9,12 @@ internal readonly struct Wall
         B = b;
         Radius = radius;
         Normal = (b - a).Normalized.RPerp;
-        MinX = Math.Min(a.X, b.X) - radius;
-        MaxX = Math.Max(a.X, b.X) + radius;
-        MinY = Math.Min(a.Y, b.Y) - radius;
-        MaxY = Math.Max(a.Y, b.Y) + radius;
+        Bounds = new Box(Math.Min(a.X, b.X) - radius, Math.Min(a.Y, b.Y) - radius, Math.Max(a.X, b.X) + radius, Math.Max(a.Y, b.Y) + radius);
     }
 
     public Vec2 A { get; }
     public Vec2 B { get; }
     public Vec2 Normal { get; }
     public double Radius { get; }
-    public double MinX { get; }
-    public double MinY { get; }
-    public double MaxX { get; }
-    public double MaxY { get; }
+    public Box Bounds { get; }
 }
