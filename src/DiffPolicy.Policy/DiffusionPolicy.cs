@@ -72,7 +72,9 @@ public sealed class DiffusionPolicy : IDisposable
     /// <param name="batch">Number of independent samples (robots or episodes).</param>
     /// <param name="generator">Seeds the sampler's noise; null uses the global generator.</param>
     /// <param name="cancellationToken">Stops sampling between network calls (<see cref="OperationCanceledException"/>).</param>
-    public ActionChunk PredictActions(ReadOnlySpan<float> observations, int batch = 1, Generator? generator = null, CancellationToken cancellationToken = default)
+    /// <param name="priors">Per sample, what its robot still has planned (real-time chunking), or null; null for none at all.</param>
+    public ActionChunk PredictActions(ReadOnlySpan<float> observations, int batch = 1, Generator? generator = null, CancellationToken cancellationToken = default,
+        IReadOnlyList<ChunkPrior?>? priors = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         int condDim = Config.NObsSteps * Config.ObsDim;
@@ -88,11 +90,32 @@ public sealed class DiffusionPolicy : IDisposable
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
         var cond = tensor(normalized, [batch, condDim]).to(device);
-        using var result = sampler.Sample(cond, generator, cancellationToken);
+        using var inpainting = Inpaint(priors, batch);
+        using var result = sampler.Sample(cond, generator, cancellationToken, inpainting);
         var predicted = result.Trajectory.narrow(1, Config.FirstActionIndex, Config.PredictedSteps).to(float32).cpu().contiguous();
         float[] actions = predicted.data<float>().ToArray();
         actionNormalizer.Unnormalize(actions);
         return new ActionChunk(actions, batch, Config.PredictedSteps, Config.ActionDim, result.Stats);
+    }
+
+    /// <summary>The priors as normalised known actions at their trajectory positions (prediction[n_obs_steps − 1 + i]).</summary>
+    Inpainting? Inpaint(IReadOnlyList<ChunkPrior?>? priors, int batch)
+    {
+        if (priors is null || priors.All(p => p is null)) return null;
+        if (priors.Count != batch) throw new ArgumentException($"{priors.Count} priors for a batch of {batch}.", nameof(priors));
+        int horizon = Config.Horizon, dim = Config.ActionDim, first = Config.FirstActionIndex;
+        var known = new float[batch * horizon * dim];
+        var weights = new float[batch * horizon];
+        for (int b = 0; b < batch; b++)
+        {
+            if (priors[b] is not { } prior) continue;
+            int rows = prior.Rows(dim, Config.PredictedSteps);
+            var actions = prior.Actions.ToArray();
+            actionNormalizer.Normalize(actions);
+            actions.CopyTo(known, (b * horizon + first) * dim);
+            (prior.Weights ?? ChunkPrior.DefaultWeights(rows, prior.Frozen)).CopyTo(weights, b * horizon + first);
+        }
+        return new Inpainting(tensor(known, [batch, horizon, dim]).to(device), tensor(weights, [batch, horizon]).to(device));
     }
 
     /// <summary>

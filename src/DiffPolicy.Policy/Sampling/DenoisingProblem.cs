@@ -28,7 +28,10 @@ internal sealed class DenoisingProblem
 
     public long Batch { get; }
 
-    public DenoisingProblem(ConditionalUnet1D network, DiffusionScheduler scheduler, Tensor globalCond, SamplingNoise noise, int workers)
+    readonly Tensor? keep;            // 1 − w, (1, B, T, 1)
+    readonly Tensor? weightedKnown;   // w·(√ᾱ_j·a + √(1 − ᾱ_j)·x_T), (S + 1, B, T, A)
+
+    public DenoisingProblem(ConditionalUnet1D network, DiffusionScheduler scheduler, Tensor globalCond, SamplingNoise noise, int workers, Inpainting? inpainting = null)
     {
         this.network = network;
         this.workers = workers;
@@ -46,13 +49,37 @@ internal sealed class DenoisingProblem
             var std = tensor(Enumerable.Range(0, scheduler.Steps).Select(j => (float)scheduler.NoiseStd(j)).ToArray(), device: device);
             ScaledNoise = noise.Steps * std.view(-1, 1, 1, 1);
         }
+        if (inpainting is not null)
+        {
+            if (!inpainting.Known.shape.SequenceEqual(noise.Initial.shape))
+                throw new ArgumentException($"Known actions must be ({string.Join(", ", noise.Initial.shape)}), got ({string.Join(", ", inpainting.Known.shape)}).", nameof(inpainting));
+            var alphaBar = Enumerable.Range(0, scheduler.Steps + 1).Select(j => j < scheduler.Steps ? scheduler.AlphaBar(j) : 1.0).ToArray();
+            var signal = tensor(alphaBar.Select(a => (float)Math.Sqrt(a)).ToArray(), device: device).view(-1, 1, 1, 1);
+            var noiseScale = tensor(alphaBar.Select(a => (float)Math.Sqrt(1 - a)).ToArray(), device: device).view(-1, 1, 1, 1);
+            var weights = inpainting.Weights.to(device).unsqueeze(-1).unsqueeze(0);
+            weightedKnown = (signal * inpainting.Known.to(device).unsqueeze(0) + noiseScale * noise.Initial.unsqueeze(0)) * weights;
+            keep = 1 - weights;
+        }
     }
 
-    /// <summary>x_{j+1} from one slot (1, B, T, A) at step j: the scheduler's mean plus the step's pre-drawn noise.</summary>
+    /// <summary>
+    /// Blends latents towards the known actions (<see cref="Inpainting"/>) in place; nothing without inpainting.
+    /// </summary>
+    /// <param name="x">(count, B, T, A) latents at levels first … first+count−1 (x_j is level j, x_S the final trajectory), or (B, T, A) for one.</param>
+    public void Constrain(Tensor x, int first)
+    {
+        if (weightedKnown is null) return;
+        int count = x.dim() == 4 ? (int)x.shape[0] : 1;
+        x.mul_(x.dim() == 4 ? keep! : keep![0]).add_(weightedKnown[first..(first + count)].view(x.shape));
+    }
+
+    /// <summary>x_{j+1} from one slot (1, B, T, A) at step j: the scheduler's mean plus the step's pre-drawn noise, constrained (<see cref="Constrain"/>).</summary>
     public Tensor Step(Tensor modelOutput, Tensor sample, Tensor prediction, Tensor? previousPrediction, int j)
     {
         var next = Scheduler.Mean(modelOutput, sample, prediction, previousPrediction, StepIndices[j..(j + 1)]);
-        return ScaledNoise is { } noise ? next.add_(noise[j..(j + 1)]) : next;
+        if (ScaledNoise is { } noise) next.add_(noise[j..(j + 1)]);
+        Constrain(next, j + 1);
+        return next;
     }
 
     /// <summary>Model output for latents <paramref name="x"/> at steps first … first+count−1.</summary>

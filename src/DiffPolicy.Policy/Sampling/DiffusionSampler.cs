@@ -60,23 +60,24 @@ public sealed class DiffusionSampler
     /// <summary>Draws the chunk's noise from <paramref name="generator"/> (or the global generator) and samples.</summary>
     /// <param name="globalCond">(B, global_cond_dim) observation features.</param>
     /// <param name="cancellationToken">Checked before every network call; cancelling throws <see cref="OperationCanceledException"/>.</param>
-    public SamplingResult Sample(Tensor globalCond, Generator? generator = null, CancellationToken cancellationToken = default)
+    /// <param name="inpainting">Known actions to agree with (real-time chunking); null samples freely.</param>
+    public SamplingResult Sample(Tensor globalCond, Generator? generator = null, CancellationToken cancellationToken = default, Inpainting? inpainting = null)
     {
         CheckCondition(globalCond);
         var started = Stopwatch.GetTimestamp();
         using var noise = DrawNoise(globalCond.shape[0], generator, globalCond.device);
-        return Run(globalCond, noise, started, cancellationToken);
+        return Run(globalCond, noise, started, cancellationToken, inpainting);
     }
 
     /// <summary>Samples from given noise (e.g. to compare samplers on the same draw).</summary>
-    public SamplingResult Sample(Tensor globalCond, SamplingNoise noise)
+    public SamplingResult Sample(Tensor globalCond, SamplingNoise noise, Inpainting? inpainting = null)
     {
         ArgumentNullException.ThrowIfNull(noise);
         CheckCondition(globalCond);
         long[] expected = [globalCond.shape[0], Horizon, ActionDim];
         if (!noise.Initial.shape.SequenceEqual(expected))
             throw new ArgumentException($"x_T must be ({string.Join(", ", expected)}), got ({string.Join(", ", noise.Initial.shape)}).", nameof(noise));
-        return Run(globalCond, noise, Stopwatch.GetTimestamp(), default);
+        return Run(globalCond, noise, Stopwatch.GetTimestamp(), default, inpainting);
     }
 
     /// <summary>The noise <see cref="Sample(Tensor, Generator?)"/> would draw for a batch of <paramref name="batch"/>.</summary>
@@ -84,12 +85,12 @@ public sealed class DiffusionSampler
         SamplingNoise.Draw(batch, Horizon, ActionDim, Scheduler.Steps,
             Enumerable.Range(0, Scheduler.Steps).Any(j => Scheduler.NoiseStd(j) > 0), generator, device);
 
-    SamplingResult Run(Tensor globalCond, SamplingNoise noise, long started, CancellationToken cancellationToken)
+    SamplingResult Run(Tensor globalCond, SamplingNoise noise, long started, CancellationToken cancellationToken, Inpainting? inpainting)
     {
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
         bool parallel = Options.Method == SamplerMethod.Paradigms;
-        var problem = new DenoisingProblem(Network, Scheduler, globalCond, noise, parallel ? Options.Workers : 1);
+        var problem = new DenoisingProblem(Network, Scheduler, globalCond, noise, parallel ? Options.Workers : 1, inpainting);
         int iterations, evaluations;
         var trajectory = parallel
             ? ParadigmsSampler.Run(problem, Options, cancellationToken, out iterations, out evaluations)

@@ -7,7 +7,7 @@ namespace DiffPolicy.Policy.Sampling;
 /// ParaDiGMS (Shih et al., NeurIPS 2023): Picard iteration over a sliding window of P steps.
 /// buf[j] is the guess of x_j; each iteration evaluates the window [b, e) in one batched call,
 /// rebuilds buf[b+1 … e] from the exact buf[b] by a cumulative sum of drifts (mean_j − x_j) and the
-/// pre-drawn noise, and slides b past every step whose update moved by at most τ (relative to the
+/// pre-drawn noise (each step's result constrained by any inpainting, <see cref="DenoisingProblem.Constrain"/>), and slides b past every step whose update moved by at most τ (relative to the
 /// step's DDPM standard deviation, per element) for every sample of the batch.
 /// </summary>
 /// <remarks>
@@ -37,6 +37,7 @@ internal static class ParadigmsSampler
         var inverseVariance = Enumerable.Range(0, steps).Select(j => 1 / (scheduler.StepVariance(j) * elements)).ToArray();
 
         var buffer = initial.unsqueeze(0).repeat(steps + 1, 1, 1, 1);         // buf[0 … S]
+        problem.Constrain(buffer, 0);
         var predictions = scheduler.IsMultistep ? zeros_like(buffer) : null;  // x̂0 of evaluated steps
         iterations = evaluations = 0;
         int begin = 0, end = options.WarmStart ? 1 : window;
@@ -57,8 +58,10 @@ internal static class ParadigmsSampler
                     previous = cat([predictions[Math.Max(begin - 1, 0)..Math.Max(begin, 1)], prediction[..(count - 1)]]);
                     predictions[begin..end].copy_(prediction);
                 }
-                var increments = scheduler.Mean(modelOutput, latents, prediction, previous, slots) - latents;
-                if (problem.ScaledNoise is { } noise) increments += noise[begin..end];
+                var stepped = scheduler.Mean(modelOutput, latents, prediction, previous, slots);
+                if (problem.ScaledNoise is { } noise) stepped.add_(noise[begin..end]);
+                problem.Constrain(stepped, begin + 1);
+                var increments = stepped - latents;
                 var updated = buffer[begin].unsqueeze(0) + increments.cumsum(0);
                 var target = buffer[(begin + 1)..(end + 1)];
                 var squaredError = (updated - target).square().sum([2, 3]);       // (count, B)
@@ -68,7 +71,12 @@ internal static class ParadigmsSampler
                 if (nextEnd > end)
                 {
                     if (options.WarmStart) RollOut(problem, buffer, end, nextEnd, modelOutput[(count - 1)..], prediction[(count - 1)..]);
-                    else buffer[(end + 1)..(nextEnd + 1)].copy_(buffer[end].unsqueeze(0).expand(nextEnd - end, -1, -1, -1));
+                    else
+                    {
+                        var guesses = buffer[(end + 1)..(nextEnd + 1)];
+                        guesses.copy_(buffer[end].unsqueeze(0).expand(nextEnd - end, -1, -1, -1));
+                        problem.Constrain(guesses, end + 1);
+                    }
                 }
             }
             iterations++;

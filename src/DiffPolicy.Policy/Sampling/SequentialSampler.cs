@@ -12,6 +12,7 @@ internal static class SequentialSampler
         var scheduler = problem.Scheduler;
         int steps = scheduler.Steps;
         var x = problem.Noise.Initial.clone();
+        problem.Constrain(x, 0);
         var previousPrediction = zeros_like(x).unsqueeze(0);
         for (int j = 0; j < steps; j++)
         {
