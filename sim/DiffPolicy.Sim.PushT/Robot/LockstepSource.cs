@@ -15,7 +15,7 @@ internal sealed class LockstepSource(PushTRobot robot, long episode, Action<Chun
 
     public List<ChunkTiming> Timings { get; } = [];
 
-    public IReadOnlyList<Vec2>? Observe(long step, float[] keypoints, bool request)
+    public IReadOnlyList<Vec2>? Observe(long step, float[] keypoints, bool request, ActionPrior? prior = null)
     {
         recent.Add((step, keypoints));
         if (recent.Count > robot.Policy.NObsSteps) recent.RemoveAt(0);

@@ -13,6 +13,7 @@ public sealed class ChunkedController
     readonly IChunkSource source;
     readonly int actionSteps;
     readonly Queue<Vec2> pending = new();
+    readonly List<int> sources = [];
     long step;
 
     /// <param name="actionSteps">n_action_steps: actions executed from each chunk.</param>
@@ -27,6 +28,9 @@ public sealed class ChunkedController
     /// <summary>Chunks requested so far.</summary>
     public int Chunks { get; private set; }
 
+    /// <summary>Per executed step, the index of the chunk that planned its action.</summary>
+    public IReadOnlyList<int> Sources => sources;
+
     public Vec2 Act(PushTEnv env)
     {
         ArgumentNullException.ThrowIfNull(env);
@@ -40,6 +44,7 @@ public sealed class ChunkedController
             foreach (var action in chunk.Take(actionSteps)) pending.Enqueue(action);
             Chunks++;
         }
+        sources.Add(Chunks - 1);
         return pending.Dequeue();
     }
 }

@@ -8,7 +8,7 @@ public interface IChunkSource
     /// <summary>
     /// Takes the 18 keypoint values observed at <paramref name="step"/> (before its action). With
     /// <paramref name="request"/> it returns the actions for steps <paramref name="step"/>, <paramref name="step"/> + 1, …;
-    /// otherwise null.
+    /// otherwise null. <paramref name="prior"/> is what the robot still has planned (<see cref="ChunkSeam.Inpaint"/>).
     /// </summary>
-    IReadOnlyList<Vec2>? Observe(long step, float[] keypoints, bool request);
+    IReadOnlyList<Vec2>? Observe(long step, float[] keypoints, bool request, ActionPrior? prior = null);
 }

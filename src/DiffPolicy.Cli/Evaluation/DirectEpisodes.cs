@@ -18,7 +18,7 @@ public sealed class DirectEpisodes(IChunkPolicy policy) : IEpisodeRunner
         var key = metadata.ObsKeys[0].Name;
         var timings = new List<ChunkTiming>();
         policy.Reset(Robot);
-        var source = new WindowedChunkSource(metadata.NObsSteps, (step, window) =>
+        var source = new WindowedChunkSource(metadata.NObsSteps, (step, window, prior) =>
         {
             var started = Stopwatch.GetTimestamp();
             var chunk = policy.Infer(new ObservationWindow(Robot, seed, step, metadata.NObsSteps, new Dictionary<string, float[]> { [key] = window }), CancellationToken.None);
