@@ -1,5 +1,8 @@
 using System.CommandLine;
+using DiffPolicy.Cli;
 using DiffPolicy.Cli.Commands;
+
+NativeHeap.LimitArenas();
 
 var root = new RootCommand(
     "diffpolicy — a real-time Diffusion Policy controller: ConditionalUnet1D under a ParaDiGMS-accelerated " +
