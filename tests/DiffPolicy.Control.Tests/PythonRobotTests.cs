@@ -32,8 +32,14 @@ public class PythonRobotTests(ITestOutputHelper output)
         var policy = new EchoPolicy();
         var first = new ServerRun(policy);
         var endpoint = first.Endpoint;
-        var robot = Task.Run(() => RunRobot(endpoint, "--duration", "5"));
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var robot = Task.Run(() => RunRobot(endpoint, "--duration", "8"));
+        // Restart only once the robot is being served: on a loaded machine Python's start-up alone can take seconds.
+        var served = Stopwatch.StartNew();
+        while (first.Server.Stats.Chunks < 2 && served.Elapsed < TimeSpan.FromSeconds(30) && !robot.IsCompleted)
+        {
+            await Task.Delay(50);
+        }
+        Assert.True(first.Server.Stats.Chunks >= 2, "the robot was never served before the restart");
         first.Dispose();
         await Task.Delay(TimeSpan.FromSeconds(0.5));
         using var second = new ServerRun(policy, new PolicyServerOptions { Bind = endpoint });
