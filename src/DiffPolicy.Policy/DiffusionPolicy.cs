@@ -25,44 +25,62 @@ public sealed record ActionChunk(float[] Actions, int Batch, int Steps, int Acti
 public sealed class DiffusionPolicy : IDisposable
 {
     readonly ConditionalUnet1D network;
+    readonly INoisePredictor predictor;
     readonly NoiseSchedule schedule;
     readonly DiffusionScheduler scheduler;
     readonly DiffusionSampler sampler;
     readonly LinearNormalizer obsNormalizer, actionNormalizer;
     readonly Device device;
 
-    DiffusionPolicy(PolicyConfig config, ConditionalUnet1D network, LinearNormalizer obs, LinearNormalizer action, Device device)
+    DiffusionPolicy(PolicyConfig config, ConditionalUnet1D network, LinearNormalizer obs, LinearNormalizer action, Device device, NetworkBackend backend)
     {
         Config = config;
         this.network = network;
+        predictor = NoisePredictors.Create(network, backend, device);
         obsNormalizer = obs;
         actionNormalizer = action;
         this.device = device;
         schedule = new NoiseSchedule(config.Scheduler.NumTrainTimesteps);
         scheduler = config.Scheduler.Create(schedule, device);
-        sampler = new DiffusionSampler(network, scheduler, config.Sampler, config.Horizon);
+        sampler = new DiffusionSampler(predictor, scheduler, config.Sampler, config.Horizon);
     }
 
     /// <summary>
     /// Loads a checkpoint written by training; <paramref name="scheduler"/> and
-    /// <paramref name="sampler"/> override the stored inference settings.
+    /// <paramref name="sampler"/> override the stored inference settings; <paramref name="backend"/> picks the network's implementation.
     /// </summary>
-    public static DiffusionPolicy Load(string checkpoint, Device? device = null, NoiseSchedulerConfig? scheduler = null, SamplerOptions? sampler = null)
+    public static DiffusionPolicy Load(string checkpoint, Device? device = null, NoiseSchedulerConfig? scheduler = null, SamplerOptions? sampler = null,
+        NetworkBackend backend = NetworkBackend.Auto)
     {
         device ??= CPU;
         var (config, network, obs, action) = PolicyCheckpoint.Load(checkpoint, device);
         config = config with { Scheduler = scheduler ?? config.Scheduler, Sampler = sampler ?? config.Sampler };
         config.Validate();
-        return new DiffusionPolicy(config, network, obs, action, device);
+        try
+        {
+            return new DiffusionPolicy(config, network, obs, action, device, backend);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Wraps an in-memory network (training rollouts); the policy does not own it.</summary>
-    public static DiffusionPolicy FromNetwork(PolicyConfig config, ConditionalUnet1D network, LinearNormalizer obs, LinearNormalizer action, Device? device = null)
+    /// <summary>
+    /// Wraps an in-memory network (training rollouts); the policy does not own it. The torch backend (default)
+    /// follows later changes of the weights; a fast one is packed from the weights as they are now.
+    /// </summary>
+    public static DiffusionPolicy FromNetwork(PolicyConfig config, ConditionalUnet1D network, LinearNormalizer obs, LinearNormalizer action, Device? device = null,
+        NetworkBackend backend = NetworkBackend.Torch)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        return new DiffusionPolicy(config, network, obs, action, device ?? CPU) { ownsNetwork = false };
+        return new DiffusionPolicy(config, network, obs, action, device ?? CPU, backend) { ownsNetwork = false };
     }
+
+    /// <summary>The implementation that runs the network: <see cref="NetworkBackend.Fast"/> or <see cref="NetworkBackend.Torch"/>.</summary>
+    public NetworkBackend Backend => predictor is Network.Fast.FastUnet1D ? NetworkBackend.Fast : NetworkBackend.Torch;
 
     bool ownsNetwork = true;
 
@@ -138,6 +156,7 @@ public sealed class DiffusionPolicy : IDisposable
     {
         scheduler.Dispose();
         schedule.Dispose();
+        if (!ReferenceEquals(predictor, network)) (predictor as IDisposable)?.Dispose();
         if (ownsNetwork) network.Dispose();
     }
 }

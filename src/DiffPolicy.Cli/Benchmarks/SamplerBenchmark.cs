@@ -23,7 +23,7 @@ internal sealed record SamplerMeasurement(
 /// hit all variants alike.
 /// </summary>
 /// <param name="conditions">Draws a chunk's global_cond (batch, global_cond_dim); N(0, I) when null.</param>
-internal sealed class SamplerBenchmark(ConditionalUnet1D network, int horizon, int batch, int chunks, int warmup, ulong seed, Func<long, Generator, Tensor>? conditions = null)
+internal sealed class SamplerBenchmark(INoisePredictor network, int horizon, int batch, int chunks, int warmup, ulong seed, Func<long, Generator, Tensor>? conditions = null)
 {
     sealed record Variant(int Threads, DiffusionSampler Sampler)
     {

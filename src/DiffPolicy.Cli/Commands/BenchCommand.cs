@@ -8,6 +8,7 @@ internal static class BenchCommand
     public static Command Create() => new("bench", "Benchmarks, run side by side in one process (this machine is shared and noisy).")
     {
         BenchSamplerCommand.Create(),
+        BenchNetworkCommand.Create(),
         BenchSimCommand.Create(),
     };
 }

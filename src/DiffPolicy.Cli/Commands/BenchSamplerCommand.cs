@@ -47,11 +47,12 @@ internal static class BenchSamplerCommand
             Description = "Recorded episodes (.npz in the training format, e.g. data/pusht_expert_250.npz from `pusht collect`): each chunk is conditioned on n_obs_steps consecutive observations of one episode, normalised as the policy checkpoint does (needs a policy --checkpoint). Default: N(0, I) conditioning.",
         };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the measurements as JSON." };
+        var backend = CommonOptions.Backend();
 
         var command = new Command("sampler", "Chunk latency of sequential 100-step DDPM vs ParaDiGMS (and DDIM / DPM-Solver++), side by side on the same noise.")
         {
             checkpoint, downDims, stepEmbed, kernel, globalCond, horizon, actionDim, batch, chunks, warmup, windows, tolerance, starts, workers, threads,
-            ddpmSteps, ddimSteps, dpmSteps, seed, observations, json,
+            ddpmSteps, ddimSteps, dpmSteps, seed, observations, json, backend,
         };
         command.SetAction(parse =>
         {
@@ -80,8 +81,17 @@ internal static class BenchSamplerCommand
                     ParseList(parse.GetValue(windows)!, "--window"), parse.GetValue(tolerance), ParseStarts(parse.GetValue(starts)!), ParseList(parse.GetValue(workers)!, "--workers"),
                     ParseList(parse.GetValue(threads)!, "--threads"),
                     [("DDPM", parse.GetValue(ddpmSteps)), ("DDIM", parse.GetValue(ddimSteps)), ("DPM++2M", parse.GetValue(dpmSteps))],
-                    parse.GetValue(seed), recording?.FullName);
-                var measurements = Run(network, settings, recorded);
+                    parse.GetValue(seed), recording?.FullName, NoisePredictors.Parse(parse.GetValue(backend)!));
+                var predictor = NoisePredictors.Create(network, settings.Backend, torch.CPU);
+                List<SamplerMeasurement> measurements;
+                try
+                {
+                    measurements = Run(network, predictor, settings, recorded);
+                }
+                finally
+                {
+                    if (!ReferenceEquals(predictor, network)) (predictor as IDisposable)?.Dispose();
+                }
                 if (parse.GetValue(json) is { } file)
                     File.WriteAllText(file.FullName, JsonSerializer.Serialize(new { settings = settings.Describe(network), measurements }, JsonOptions));
                 return 0;
@@ -99,7 +109,7 @@ internal static class BenchSamplerCommand
 
     sealed record Settings(
         string Weights, int Horizon, int Batch, int Chunks, int Warmup, int[] Windows, double Tolerance, bool[] WarmStarts, int[] Workers, int[] Threads,
-        (string Name, int Steps)[] Schedulers, ulong Seed, string? Observations)
+        (string Name, int Steps)[] Schedulers, ulong Seed, string? Observations, NetworkBackend Backend)
     {
         public object Describe(ConditionalUnet1D network) => new
         {
@@ -117,21 +127,22 @@ internal static class BenchSamplerCommand
             threads = Threads,
             schedulers = Schedulers.Select(s => new { s.Name, s.Steps }),
             seed = Seed,
+            backend = Backend.ToString().ToLowerInvariant(),
             conditioning = Observations is null ? "N(0, I)" : $"recorded observations: {Observations}",
             processors = Environment.ProcessorCount,
             load_average = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a",
         };
     }
 
-    static List<SamplerMeasurement> Run(ConditionalUnet1D network, Settings settings, RecordedConditions? recorded)
+    static List<SamplerMeasurement> Run(ConditionalUnet1D network, INoisePredictor predictor, Settings settings, RecordedConditions? recorded)
     {
         AnsiConsole.MarkupLineInterpolated(
-            $"[bold]bench sampler[/]: {settings.Weights}, down_dims [[{string.Join(",", network.Config.DownDims)}]], {network.parameters().Sum(p => p.numel()):N0} parameters, horizon {settings.Horizon}, batch {settings.Batch}, {settings.Chunks} chunks (+{settings.Warmup} warm-up), τ = {settings.Tolerance}, conditioning {settings.Observations ?? "N(0, I)"}");
+            $"[bold]bench sampler[/]: {settings.Weights}, down_dims [[{string.Join(",", network.Config.DownDims)}]], {network.parameters().Sum(p => p.numel()):N0} parameters, horizon {settings.Horizon}, batch {settings.Batch}, {settings.Chunks} chunks (+{settings.Warmup} warm-up), τ = {settings.Tolerance}, conditioning {settings.Observations ?? "N(0, I)"}, {(predictor is ConditionalUnet1D ? "torch" : "fast")} network");
         AnsiConsole.MarkupLineInterpolated(
             $"machine: {Environment.ProcessorCount} processors, load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
 
         using var schedule = new NoiseSchedule(100);
-        var benchmark = new SamplerBenchmark(network, settings.Horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed, recorded is null ? null : recorded.Draw);
+        var benchmark = new SamplerBenchmark(predictor, settings.Horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed, recorded is null ? null : recorded.Draw);
         var parallel = settings.Windows
             .SelectMany(p => settings.WarmStarts.SelectMany(warm => settings.Workers.Select(w => new SamplerOptions { Window = p, Tolerance = settings.Tolerance, Workers = w, WarmStart = warm })))
             .ToList();

@@ -11,6 +11,12 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "auto",
     };
 
+    public static Option<string> Backend() => new("--backend")
+    {
+        Description = "Network implementation: auto (fast on a CPU, torch on CUDA), fast (fused CPU forward) or torch (TorchSharp).",
+        DefaultValueFactory = _ => "auto",
+    };
+
     public static Option<int> Threads() => new("--threads")
     {
         Description = "libtorch intra-op threads (0 = libtorch's default: one per core).",

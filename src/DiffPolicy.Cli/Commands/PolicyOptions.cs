@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DiffPolicy.Policy;
 using DiffPolicy.Policy.Checkpoints;
+using DiffPolicy.Policy.Network;
 
 namespace DiffPolicy.Cli.Commands;
 
@@ -21,7 +22,9 @@ internal sealed class PolicyOptions
 
     public Option<int> Threads { get; } = CommonOptions.Threads();
 
-    public IEnumerable<Option> All => new Option[] { Checkpoint, Device, Threads }.Concat(Sampling.All);
+    public Option<string> Backend { get; } = CommonOptions.Backend();
+
+    public IEnumerable<Option> All => new Option[] { Checkpoint, Device, Threads, Backend }.Concat(Sampling.All);
 
     /// <summary>The checkpoint's directory, or null (after saying why on stderr) when there is none.</summary>
     public string? Directory(ParseResult parse, string verb)
@@ -44,7 +47,8 @@ internal sealed class PolicyOptions
         var (scheduler, sampler) = Sampling.Resolve(parse, stored);
         int threads = parse.GetValue(Threads);
         TorchRuntime.SetThreads(threads == 0 && sampler.Method == Policy.Sampling.SamplerMethod.Paradigms && sampler.Workers > 1 ? 1 : threads);
-        var policy = DiffusionPolicy.Load(directory, TorchRuntime.ResolveDevice(parse.GetValue(Device)!), scheduler, sampler);
+        var policy = DiffusionPolicy.Load(directory, TorchRuntime.ResolveDevice(parse.GetValue(Device)!), scheduler, sampler,
+            NoisePredictors.Parse(parse.GetValue(Backend)!));
         policy.WarmUp();
         return (policy, SamplingOptions.Describe(scheduler, sampler));
     }

@@ -9,7 +9,7 @@ namespace DiffPolicy.Policy.Network;
 /// trajectory, FiLM-conditioned on the diffusion step and the observation features. Submodule and
 /// parameter names equal the original's state-dict keys.
 /// </summary>
-public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor>
+public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor>, INoisePredictor
 {
 #pragma warning disable IDE1006 // field names are the PyTorch state-dict keys
     readonly Sequential diffusion_step_encoder;
@@ -125,6 +125,12 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
         }
         return GemmConv1d.Apply(output.Projection, output.Block.call(x), 1, 0).transpose(1, 2).MoveToOuterDisposeScope();
     }
+
+    INoiseConditioning INoisePredictor.Condition(Tensor timestep, Tensor globalCond) => Condition(timestep, globalCond);
+
+    Tensor INoisePredictor.Denoise(Tensor sample, INoiseConditioning conditioning) =>
+        Denoise(sample, conditioning as FilmConditioning
+            ?? throw new ArgumentException("The conditioning was not made by a TorchSharp ConditionalUnet1D.", nameof(conditioning)));
 
     /// <summary>
     /// Stores every convolution weight time-major, (O, k, C), which makes <see cref="Denoise"/>

@@ -17,7 +17,7 @@ public readonly record struct Film(Tensor? Scale, Tensor Bias)
 /// (diffusion step + global_cond per row), in the network's block order. It depends only on the
 /// step and the observation, so a sampler computes it once per chunk for all steps and slices it.
 /// </summary>
-public sealed class FilmConditioning(IReadOnlyList<Film> blocks, long rows)
+public sealed class FilmConditioning(IReadOnlyList<Film> blocks, long rows) : INoiseConditioning
 {
     public IReadOnlyList<Film> Blocks { get; } = blocks;
     public long Rows { get; } = rows;
@@ -29,4 +29,11 @@ public sealed class FilmConditioning(IReadOnlyList<Film> blocks, long rows)
             throw new ArgumentOutOfRangeException(nameof(length), $"rows [{start}, {start + length}) outside [0, {Rows}).");
         return new FilmConditioning(Blocks.Select(b => b.Narrow(start, length)).ToList(), length);
     }
+
+    /// <summary>Nothing to free: the tensors belong to the dispose scope they were made in.</summary>
+    public void Dispose()
+    {
+    }
+
+    INoiseConditioning INoiseConditioning.Narrow(long start, long length) => Narrow(start, length);
 }

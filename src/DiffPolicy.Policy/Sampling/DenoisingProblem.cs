@@ -11,10 +11,10 @@ namespace DiffPolicy.Policy.Sampling;
 /// conditioning depends only on (step, observation), so it is computed once for all S·B rows and
 /// sliced per call. Lives inside the chunk's dispose scope.
 /// </summary>
-internal sealed class DenoisingProblem
+internal sealed class DenoisingProblem : IDisposable
 {
-    readonly ConditionalUnet1D network;
-    readonly FilmConditioning conditioning;   // row j·B + i: step j, sample i
+    readonly INoisePredictor network;
+    readonly INoiseConditioning conditioning;   // row j·B + i: step j, sample i
     readonly int workers;
 
     public DiffusionScheduler Scheduler { get; }
@@ -31,7 +31,7 @@ internal sealed class DenoisingProblem
     readonly Tensor? keep;            // 1 − w, (1, B, T, 1)
     readonly Tensor? weightedKnown;   // w·(√ᾱ_j·a + √(1 − ᾱ_j)·x_T), (S + 1, B, T, A)
 
-    public DenoisingProblem(ConditionalUnet1D network, DiffusionScheduler scheduler, Tensor globalCond, SamplingNoise noise, int workers, Inpainting? inpainting = null)
+    public DenoisingProblem(INoisePredictor network, DiffusionScheduler scheduler, Tensor globalCond, SamplingNoise noise, int workers, Inpainting? inpainting = null)
     {
         this.network = network;
         this.workers = workers;
@@ -61,6 +61,8 @@ internal sealed class DenoisingProblem
             keep = 1 - weights;
         }
     }
+
+    public void Dispose() => conditioning.Dispose();
 
     /// <summary>
     /// Blends latents towards the known actions (<see cref="Inpainting"/>) in place; nothing without inpainting.

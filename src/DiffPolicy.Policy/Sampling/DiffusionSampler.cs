@@ -31,7 +31,7 @@ public sealed record SamplingResult(Tensor Trajectory, ChunkStats Stats) : IDisp
 /// </remarks>
 public sealed class DiffusionSampler
 {
-    public ConditionalUnet1D Network { get; }
+    public INoisePredictor Network { get; }
     public DiffusionScheduler Scheduler { get; }
     public SamplerOptions Options { get; }
 
@@ -41,7 +41,7 @@ public sealed class DiffusionSampler
     public int ActionDim => Network.Config.InputDim;
 
     /// <param name="horizon">Trajectory length; defaults to the network config's <c>horizon</c>.</param>
-    public DiffusionSampler(ConditionalUnet1D network, DiffusionScheduler scheduler, SamplerOptions options, int? horizon = null)
+    public DiffusionSampler(INoisePredictor network, DiffusionScheduler scheduler, SamplerOptions options, int? horizon = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(scheduler);
@@ -90,7 +90,7 @@ public sealed class DiffusionSampler
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
         bool parallel = Options.Method == SamplerMethod.Paradigms;
-        var problem = new DenoisingProblem(Network, Scheduler, globalCond, noise, parallel ? Options.Workers : 1, inpainting);
+        using var problem = new DenoisingProblem(Network, Scheduler, globalCond, noise, parallel ? Options.Workers : 1, inpainting);
         int iterations, evaluations;
         var trajectory = parallel
             ? ParadigmsSampler.Run(problem, Options, cancellationToken, out iterations, out evaluations)

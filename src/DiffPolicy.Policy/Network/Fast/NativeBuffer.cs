@@ -1,0 +1,38 @@
+using System.Runtime.InteropServices;
+
+namespace DiffPolicy.Policy.Network.Fast;
+
+/// <summary>Zeroed, 64-byte aligned native floats (one cache line, one Vector512), freed on dispose or finalisation.</summary>
+internal sealed unsafe class NativeBuffer : IDisposable
+{
+    public float* Pointer { get; private set; }
+    public long Length { get; }
+
+    public NativeBuffer(long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        Length = length;
+        nuint bytes = (nuint)Math.Max(length, 16) * sizeof(float);
+        Pointer = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        NativeMemory.Clear(Pointer, bytes);
+        GC.AddMemoryPressure((long)bytes);
+    }
+
+    public Span<float> Span => new(Pointer, checked((int)Length));
+
+    public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    ~NativeBuffer() => Free();
+
+    void Free()
+    {
+        if (Pointer == null) return;
+        NativeMemory.AlignedFree(Pointer);
+        Pointer = null;
+        GC.RemoveMemoryPressure(Math.Max(Length, 16) * sizeof(float));
+    }
+}
