@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # python3-zmq/-msgpack/-numpy: Python robot clients and numpy oracles; binutils: readelf for the native-load test;
-# libchipmunk-dev, gcc, libc6-dev: the Chipmunk 7 oracle (tests/oracles/pusht_chipmunk.c), compiled by the PushT tests.
-packages=(python3-zmq python3-msgpack python3-numpy binutils libchipmunk-dev gcc libc6-dev)
+# libchipmunk-dev, gcc, libc6-dev: the Chipmunk 7 oracle (tests/oracles/pusht_chipmunk.c), compiled by the PushT tests;
+# python3-onnx: the ONNX checker on the exported network.
+packages=(python3-zmq python3-msgpack python3-numpy binutils libchipmunk-dev gcc libc6-dev python3-onnx)
 
 need=()
 for pkg in "${packages[@]}"; do

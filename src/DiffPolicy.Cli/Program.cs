@@ -15,6 +15,7 @@ var root = new RootCommand(
     TrainCommand.Create(),
     ImportCommand.Create(),
     BenchCommand.Create(),
+    ExportCommand.Create(),
     SoakCommand.Create(),
 };
 try

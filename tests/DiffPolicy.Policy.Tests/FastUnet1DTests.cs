@@ -18,7 +18,7 @@ public sealed class FastUnet1DTests(ITestOutputHelper output)
     static ConditionalUnet1D Fixture() => UnetCheckpoint.Import(Fixtures.Unet("unet_small.safetensors"), Fixtures.Unet("unet_small.config.json"));
 
     static ConditionalUnet1D Shipped() =>
-        PolicyCheckpoint.Load(Path.Combine(Fixtures.RepoRoot(), "checkpoints", "pusht")).Network;
+        PolicyCheckpoint.Load(Path.Combine(RepoPaths.Root, "checkpoints", "pusht")).Network;
 
     static (Tensor Sample, Tensor Timestep, Tensor Cond) Inputs(ConditionalUnet1DConfig config, int rows, int horizon, ulong seed)
     {
