@@ -13,9 +13,12 @@ namespace DiffPolicy.Cli.Benchmarks;
 /// <param name="MedianDifference">Median over chunks of max |trajectory − sequential trajectory| on the same noise.</param>
 /// <param name="MaxDifference">Max |trajectory − sequential trajectory| on the same noise, over all chunks.</param>
 /// <param name="MedianCpuMs">Process CPU time per chunk: less sensitive than wall time to other load on the machine.</param>
+/// <param name="MeanConditionMs">Wall time per chunk of the network's conditioning (step embedding and FiLM of all S·B rows).</param>
+/// <param name="MeanNetworkMs">Wall time per chunk inside network calls, summed over worker threads.</param>
 internal sealed record SamplerMeasurement(
-    int Threads, string Scheduler, int Steps, string Method, int Window, string Start, int Workers, double Tolerance,
-    double MedianMs, double P99Ms, double MedianCpuMs, double MeanIterations, double MeanEvaluations, double Speedup, double MedianDifference, double MaxDifference);
+    string Backend, int Threads, string Scheduler, int Steps, string Method, int Window, string Start, int Workers, double Tolerance,
+    double MedianMs, double P99Ms, double MedianCpuMs, double MeanIterations, double MeanEvaluations, double Speedup, double MedianDifference, double MaxDifference,
+    double MeanConditionMs, double MeanNetworkMs);
 
 /// <summary>
 /// Times sequential sampling and ParaDiGMS variants at several thread counts on the same conditioning
@@ -23,9 +26,10 @@ internal sealed record SamplerMeasurement(
 /// hit all variants alike.
 /// </summary>
 /// <param name="conditions">Draws a chunk's global_cond (batch, global_cond_dim); N(0, I) when null.</param>
-internal sealed class SamplerBenchmark(INoisePredictor network, int horizon, int batch, int chunks, int warmup, ulong seed, Func<long, Generator, Tensor>? conditions = null)
+/// <param name="backends">Network implementations, each with every sampler variant; speedups are against sequential sampling on the same backend.</param>
+internal sealed class SamplerBenchmark(IReadOnlyList<(string Name, INoisePredictor Predictor)> backends, int horizon, int batch, int chunks, int warmup, ulong seed, Func<long, Generator, Tensor>? conditions = null)
 {
-    sealed record Variant(int Threads, DiffusionSampler Sampler)
+    sealed record Variant(string Backend, int Threads, DiffusionSampler Sampler, TimedPredictor Timer)
     {
         public List<double> Wall { get; } = [];
         public List<double> Cpu { get; } = [];
@@ -37,14 +41,18 @@ internal sealed class SamplerBenchmark(INoisePredictor network, int horizon, int
     public IReadOnlyList<SamplerMeasurement> Run(DiffusionScheduler scheduler, string name, IReadOnlyList<int> threads, IReadOnlyList<SamplerOptions> parallelOptions)
     {
         var options = parallelOptions.Prepend(new SamplerOptions { Method = SamplerMethod.Sequential }).ToList();
-        var variants = threads.SelectMany(t => options.Select(o => new Variant(t, new DiffusionSampler(network, scheduler, o, horizon)))).ToArray();
+        var variants = backends.SelectMany(b => threads.SelectMany(t => options.Select(o =>
+        {
+            var timer = new TimedPredictor(b.Predictor);
+            return new Variant(b.Name, t, new DiffusionSampler(timer, scheduler, o, horizon), timer);
+        }))).ToArray();
         using var generator = new Generator(seed);
         using var process = Process.GetCurrentProcess();
 
         for (int chunk = -warmup; chunk < chunks; chunk++)
         {
             using var scope = NewDisposeScope();
-            var cond = conditions?.Invoke(batch, generator) ?? randn([batch, network.Config.GlobalCondDim], generator: generator);
+            var cond = conditions?.Invoke(batch, generator) ?? randn([batch, backends[0].Predictor.Config.GlobalCondDim], generator: generator);
             using var noise = variants[0].Sampler.DrawNoise(batch, generator);
             var results = new SamplingResult[variants.Length];
             var cpu = new double[variants.Length];
@@ -54,6 +62,7 @@ internal sealed class SamplerBenchmark(INoisePredictor network, int horizon, int
                 TorchRuntime.SetThreads(variants[v].Threads);
                 process.Refresh();
                 var cpuBefore = process.TotalProcessorTime;
+                if (chunk == 0) variants[v].Timer.Reset();
                 results[v] = variants[v].Sampler.Sample(cond, noise);
                 process.Refresh();
                 cpu[v] = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
@@ -61,7 +70,7 @@ internal sealed class SamplerBenchmark(INoisePredictor network, int horizon, int
             for (int v = 0; chunk >= 0 && v < variants.Length; v++)
             {
                 var stats = results[v].Stats;
-                var reference = results[Array.FindIndex(variants, x => x.Threads == variants[v].Threads)];
+                var reference = results[Array.FindIndex(variants, x => x.Threads == variants[v].Threads && x.Backend == variants[v].Backend)];
                 variants[v].Wall.Add(stats.WallTime.TotalMilliseconds);
                 variants[v].Cpu.Add(cpu[v]);
                 variants[v].Iterations += stats.Iterations;
@@ -73,15 +82,15 @@ internal sealed class SamplerBenchmark(INoisePredictor network, int horizon, int
 
         return variants.Select(v =>
         {
-            var sequential = variants.First(x => x.Threads == v.Threads);
+            var sequential = variants.First(x => x.Threads == v.Threads && x.Backend == v.Backend);
             var o = v.Sampler.Options;
             bool parallel = o.Method == SamplerMethod.Paradigms;
             return new SamplerMeasurement(
-                v.Threads, name, scheduler.Steps, parallel ? "ParaDiGMS" : "sequential", parallel ? o.Window : 1,
+                v.Backend, v.Threads, name, scheduler.Steps, parallel ? "ParaDiGMS" : "sequential", parallel ? o.Window : 1,
                 parallel ? (o.WarmStart ? "warm" : "cold") : "-", parallel ? o.Workers : 1, parallel ? o.Tolerance : 0,
                 Percentile(v.Wall, 0.5), Percentile(v.Wall, 0.99), Percentile(v.Cpu, 0.5),
                 v.Iterations / chunks, v.Evaluations / chunks, Percentile(sequential.Wall, 0.5) / Percentile(v.Wall, 0.5),
-                Percentile(v.Difference, 0.5), v.Difference.Max());
+                Percentile(v.Difference, 0.5), v.Difference.Max(), v.Timer.ConditionMs / chunks, v.Timer.DenoiseMs / chunks);
         }).ToList();
     }
 

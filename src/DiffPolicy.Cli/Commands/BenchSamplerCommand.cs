@@ -47,7 +47,11 @@ internal static class BenchSamplerCommand
             Description = "Recorded episodes (.npz in the training format, e.g. data/pusht_expert_250.npz from `pusht collect`): each chunk is conditioned on n_obs_steps consecutive observations of one episode, normalised as the policy checkpoint does (needs a policy --checkpoint). Default: N(0, I) conditioning.",
         };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the measurements as JSON." };
-        var backend = CommonOptions.Backend();
+        var backend = new Option<string>("--backend")
+        {
+            Description = "Network implementations to compare, comma-separated: fast (fused CPU forward), torch (TorchSharp) or auto (fast on a CPU).",
+            DefaultValueFactory = _ => "auto",
+        };
 
         var command = new Command("sampler", "Chunk latency of sequential 100-step DDPM vs ParaDiGMS (and DDIM / DPM-Solver++), side by side on the same noise.")
         {
@@ -81,16 +85,19 @@ internal static class BenchSamplerCommand
                     ParseList(parse.GetValue(windows)!, "--window"), parse.GetValue(tolerance), ParseStarts(parse.GetValue(starts)!), ParseList(parse.GetValue(workers)!, "--workers"),
                     ParseList(parse.GetValue(threads)!, "--threads"),
                     [("DDPM", parse.GetValue(ddpmSteps)), ("DDIM", parse.GetValue(ddimSteps)), ("DPM++2M", parse.GetValue(dpmSteps))],
-                    parse.GetValue(seed), recording?.FullName, NoisePredictors.Parse(parse.GetValue(backend)!));
-                var predictor = NoisePredictors.Create(network, settings.Backend, torch.CPU);
+                    parse.GetValue(seed), recording?.FullName,
+                    parse.GetValue(backend)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(NoisePredictors.Parse).Distinct().ToArray());
+                if (settings.Backends.Length == 0) throw new ArgumentException("--backend is empty.");
+                var predictors = settings.Backends.Select(b => NoisePredictors.Create(network, b, torch.CPU)).ToList();
                 List<SamplerMeasurement> measurements;
                 try
                 {
-                    measurements = Run(network, predictor, settings, recorded);
+                    measurements = Run(network, predictors.Select(p => (p is ConditionalUnet1D ? "torch" : "fast", p)).ToList(), settings, recorded);
                 }
                 finally
                 {
-                    if (!ReferenceEquals(predictor, network)) (predictor as IDisposable)?.Dispose();
+                    foreach (var predictor in predictors)
+                        if (!ReferenceEquals(predictor, network)) (predictor as IDisposable)?.Dispose();
                 }
                 if (parse.GetValue(json) is { } file)
                     File.WriteAllText(file.FullName, JsonSerializer.Serialize(new { settings = settings.Describe(network), measurements }, JsonOptions));
@@ -109,7 +116,7 @@ internal static class BenchSamplerCommand
 
     sealed record Settings(
         string Weights, int Horizon, int Batch, int Chunks, int Warmup, int[] Windows, double Tolerance, bool[] WarmStarts, int[] Workers, int[] Threads,
-        (string Name, int Steps)[] Schedulers, ulong Seed, string? Observations, NetworkBackend Backend)
+        (string Name, int Steps)[] Schedulers, ulong Seed, string? Observations, NetworkBackend[] Backends)
     {
         public object Describe(ConditionalUnet1D network) => new
         {
@@ -127,22 +134,22 @@ internal static class BenchSamplerCommand
             threads = Threads,
             schedulers = Schedulers.Select(s => new { s.Name, s.Steps }),
             seed = Seed,
-            backend = Backend.ToString().ToLowerInvariant(),
+            backends = Backends.Select(b => b.ToString().ToLowerInvariant()),
             conditioning = Observations is null ? "N(0, I)" : $"recorded observations: {Observations}",
             processors = Environment.ProcessorCount,
             load_average = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a",
         };
     }
 
-    static List<SamplerMeasurement> Run(ConditionalUnet1D network, INoisePredictor predictor, Settings settings, RecordedConditions? recorded)
+    static List<SamplerMeasurement> Run(ConditionalUnet1D network, List<(string Name, INoisePredictor Predictor)> predictors, Settings settings, RecordedConditions? recorded)
     {
         AnsiConsole.MarkupLineInterpolated(
-            $"[bold]bench sampler[/]: {settings.Weights}, down_dims [[{string.Join(",", network.Config.DownDims)}]], {network.parameters().Sum(p => p.numel()):N0} parameters, horizon {settings.Horizon}, batch {settings.Batch}, {settings.Chunks} chunks (+{settings.Warmup} warm-up), τ = {settings.Tolerance}, conditioning {settings.Observations ?? "N(0, I)"}, {(predictor is ConditionalUnet1D ? "torch" : "fast")} network");
+            $"[bold]bench sampler[/]: {settings.Weights}, down_dims [[{string.Join(",", network.Config.DownDims)}]], {network.parameters().Sum(p => p.numel()):N0} parameters, horizon {settings.Horizon}, batch {settings.Batch}, {settings.Chunks} chunks (+{settings.Warmup} warm-up), τ = {settings.Tolerance}, conditioning {settings.Observations ?? "N(0, I)"}, network backends {string.Join(", ", predictors.Select(p => p.Name))}");
         AnsiConsole.MarkupLineInterpolated(
             $"machine: {Environment.ProcessorCount} processors, load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
 
         using var schedule = new NoiseSchedule(100);
-        var benchmark = new SamplerBenchmark(predictor, settings.Horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed, recorded is null ? null : recorded.Draw);
+        var benchmark = new SamplerBenchmark(predictors, settings.Horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed, recorded is null ? null : recorded.Draw);
         var parallel = settings.Windows
             .SelectMany(p => settings.WarmStarts.SelectMany(warm => settings.Workers.Select(w => new SamplerOptions { Window = p, Tolerance = settings.Tolerance, Workers = w, WarmStart = warm })))
             .ToList();
@@ -160,19 +167,21 @@ internal static class BenchSamplerCommand
         }
 
         var table = new Table()
-            .AddColumn("threads").AddColumn("scheduler").AddColumn("steps").AddColumn("sampler").AddColumn("P").AddColumn("start").AddColumn("workers")
-            .AddColumn("median ms").AddColumn("p99 ms").AddColumn("CPU ms").AddColumn("iterations").AddColumn("evals").AddColumn("speedup").AddColumn("|Δ| vs seq median / max");
+            .AddColumn("backend").AddColumn("threads").AddColumn("scheduler").AddColumn("steps").AddColumn("sampler").AddColumn("P").AddColumn("start").AddColumn("workers")
+            .AddColumn("median ms").AddColumn("p99 ms").AddColumn("CPU ms").AddColumn("iterations").AddColumn("evals").AddColumn("speedup").AddColumn("|Δ| vs seq median / max")
+            .AddColumn("cond ms").AddColumn("network ms");
         foreach (var m in measurements)
             table.AddRow(
-                m.Threads.ToString(CultureInfo.InvariantCulture), m.Scheduler, m.Steps.ToString(CultureInfo.InvariantCulture), m.Method,
+                m.Backend, m.Threads.ToString(CultureInfo.InvariantCulture), m.Scheduler, m.Steps.ToString(CultureInfo.InvariantCulture), m.Method,
                 m.Method == "sequential" ? "-" : m.Window.ToString(CultureInfo.InvariantCulture), m.Method == "sequential" ? "-" : m.Start, m.Workers.ToString(CultureInfo.InvariantCulture),
                 m.MedianMs.ToString("F1", CultureInfo.InvariantCulture), m.P99Ms.ToString("F1", CultureInfo.InvariantCulture), m.MedianCpuMs.ToString("F0", CultureInfo.InvariantCulture),
                 m.MeanIterations.ToString("F1", CultureInfo.InvariantCulture), m.MeanEvaluations.ToString("F0", CultureInfo.InvariantCulture),
                 m.Speedup.ToString("F2", CultureInfo.InvariantCulture) + "×",
-                m.MedianDifference.ToString("E1", CultureInfo.InvariantCulture) + " / " + m.MaxDifference.ToString("E1", CultureInfo.InvariantCulture));
+                m.MedianDifference.ToString("E1", CultureInfo.InvariantCulture) + " / " + m.MaxDifference.ToString("E1", CultureInfo.InvariantCulture),
+                m.MeanConditionMs.ToString("F1", CultureInfo.InvariantCulture), m.MeanNetworkMs.ToString("F1", CultureInfo.InvariantCulture));
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine("speedup: sequential median / variant median at the same thread count; CPU ms: process CPU time per chunk (median); |Δ|: max |trajectory − sequential trajectory| of a chunk (same noise), median and max over chunks.");
+        AnsiConsole.MarkupLine("speedup: sequential median / variant median at the same backend and thread count; CPU ms: process CPU time per chunk (median); |Δ|: max |trajectory − sequential trajectory| of a chunk (same noise), median and max over chunks; cond ms / network ms: mean wall time per chunk in the network's conditioning / calls (summed over workers), the rest of a chunk is the sampler's own tensor work.");
         return measurements;
     }
 
