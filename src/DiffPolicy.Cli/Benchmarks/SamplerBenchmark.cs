@@ -13,12 +13,13 @@ namespace DiffPolicy.Cli.Benchmarks;
 /// <param name="MedianDifference">Median over chunks of max |trajectory − sequential trajectory| on the same noise.</param>
 /// <param name="MaxDifference">Max |trajectory − sequential trajectory| on the same noise, over all chunks.</param>
 /// <param name="MedianCpuMs">Process CPU time per chunk: less sensitive than wall time to other load on the machine.</param>
-/// <param name="MeanConditionMs">Wall time per chunk of the network's conditioning (step embedding and FiLM of all S·B rows).</param>
-/// <param name="MeanNetworkMs">Wall time per chunk inside network calls, summed over worker threads.</param>
+/// <param name="MeanCpuMs">Process CPU time per chunk (mean), the sum of the three phases: conditioning, network, the sampler's own work.</param>
+/// <param name="MeanConditionMs">CPU time per chunk of the network's conditioning (step embedding and FiLM of all S·B rows).</param>
+/// <param name="MeanNetworkMs">CPU time per chunk inside network calls, summed over worker threads.</param>
 internal sealed record SamplerMeasurement(
     string Backend, int Threads, string Scheduler, int Steps, string Method, int Window, string Start, int Workers, double Tolerance,
     double MedianMs, double P99Ms, double MedianCpuMs, double MeanIterations, double MeanEvaluations, double Speedup, double MedianDifference, double MaxDifference,
-    double MeanConditionMs, double MeanNetworkMs);
+    double MeanCpuMs, double MeanConditionMs, double MeanNetworkMs);
 
 /// <summary>
 /// Times sequential sampling and ParaDiGMS variants at several thread counts on the same conditioning
@@ -90,7 +91,7 @@ internal sealed class SamplerBenchmark(IReadOnlyList<(string Name, INoisePredict
                 parallel ? (o.WarmStart ? "warm" : "cold") : "-", parallel ? o.Workers : 1, parallel ? o.Tolerance : 0,
                 Percentile(v.Wall, 0.5), Percentile(v.Wall, 0.99), Percentile(v.Cpu, 0.5),
                 v.Iterations / chunks, v.Evaluations / chunks, Percentile(sequential.Wall, 0.5) / Percentile(v.Wall, 0.5),
-                Percentile(v.Difference, 0.5), v.Difference.Max(), v.Timer.ConditionMs / chunks, v.Timer.DenoiseMs / chunks);
+                Percentile(v.Difference, 0.5), v.Difference.Max(), v.Cpu.Average(), v.Timer.ConditionMs / chunks, v.Timer.DenoiseMs / chunks);
         }).ToList();
     }
 
