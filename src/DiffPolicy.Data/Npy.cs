@@ -34,18 +34,42 @@ public static partial class Npy
         stream.Write(ElementBytes(array.Data));
     }
 
-    public static NpyArray Read(Stream stream, string name = "array")
+    /// <summary>Longest header read; numpy's own np.load refuses headers over 10,000 bytes by default.</summary>
+    public const int MaxHeaderBytes = 65_536;
+
+    /// <summary>
+    /// Reads one array. <paramref name="available"/>, when known, is the bytes the stream holds: an array whose header
+    /// promises more is refused before anything is allocated. Every malformed input is an
+    /// <see cref="InvalidDataException"/> naming <paramref name="name"/>.
+    /// </summary>
+    public static NpyArray Read(Stream stream, string name = "array", long? available = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        try
+        {
+            return ReadArray(stream, name, available);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"{name}: truncated .npy data.", e);
+        }
+    }
+
+    static NpyArray ReadArray(Stream stream, string name, long? available)
+    {
         var prefix = new byte[8];
         stream.ReadExactly(prefix);
         if (!prefix.AsSpan(0, 6).SequenceEqual(Magic))
             throw new InvalidDataException($"{name}: not a .npy array (bad magic).");
+        if (prefix[6] is not (1 or 2 or 3))
+            throw new InvalidDataException($"{name}: .npy format version {prefix[6]}.{prefix[7]} is not supported (1.0–3.0).");
         var lengthBytes = new byte[prefix[6] == 1 ? 2 : 4];
         stream.ReadExactly(lengthBytes);
-        int headerLength = lengthBytes.Length == 2
+        long headerLength = lengthBytes.Length == 2
             ? BinaryPrimitives.ReadUInt16LittleEndian(lengthBytes)
-            : checked((int)BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes));
+            : BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes);
+        if (headerLength > MaxHeaderBytes)
+            throw new InvalidDataException($"{name}: a .npy header of {headerLength} bytes is longer than {MaxHeaderBytes}.");
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
         string header = Encoding.UTF8.GetString(headerBytes);
@@ -53,15 +77,19 @@ public static partial class Npy
         var descr = DescrPattern().Match(header);
         var shapeMatch = ShapePattern().Match(header);
         if (!descr.Success || !shapeMatch.Success)
-            throw new InvalidDataException($"{name}: unreadable .npy header {header.Trim()}");
+            throw new InvalidDataException($"{name}: unreadable .npy header {Shorten(header.Trim())}");
         if (FortranPattern().IsMatch(header))
             throw new InvalidDataException($"{name}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray.");
         NpyType type = ParseDescr(descr.Groups[1].Value, name);
-        int[] shape = shapeMatch.Groups[1].Value
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(d => int.Parse(d, NumberStyles.None, CultureInfo.InvariantCulture))
-            .ToArray();
-        long count = shape.Aggregate(1L, (a, d) => a * d);
+        int[] shape = ParseShape(shapeMatch.Groups[1].Value, name);
+        long count = 1;
+        foreach (int d in shape) count = d == 0 ? 0 : count > System.Array.MaxLength ? count : count * d;   // < 2^62: no overflow
+        if (count > System.Array.MaxLength)
+            throw new InvalidDataException($"{name}: shape ({string.Join(", ", shape)}) holds more elements than one array can ({System.Array.MaxLength}).");
+        long bytes = count * ElementSize(type);
+        long offset = prefix.Length + lengthBytes.Length + headerLength;
+        if (available is { } total && bytes > total - offset)
+            throw new InvalidDataException($"{name}: truncated: shape ({string.Join(", ", shape)}) needs {bytes} bytes of data, the file holds {Math.Max(0, total - offset)}.");
 
         Array data = type switch
         {
@@ -82,7 +110,30 @@ public static partial class Npy
         return new NpyArray(data, shape);
     }
 
-    static Span<byte> ElementBytes(Array data) => data switch
+    /// <summary>"3, 18" or "5," → dimensions, each a whole number in [0, 2^31).</summary>
+    static int[] ParseShape(string text, string name)
+    {
+        var dims = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var shape = new int[dims.Length];
+        for (int i = 0; i < dims.Length; i++)
+        {
+            string d = dims[i].TrimEnd('L');
+            if (!int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
+                throw new InvalidDataException($"{name}: .npy shape ({Shorten(text)}) has a dimension '{Shorten(dims[i])}' that is not a whole number in [0, {int.MaxValue}].");
+        }
+        return shape;
+    }
+
+    static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
+
+    static int ElementSize(NpyType type) => type switch
+    {
+        NpyType.Float32 or NpyType.Int32 => 4,
+        NpyType.Float64 or NpyType.Int64 => 8,
+        _ => 1,
+    };
+
+    internal static Span<byte> ElementBytes(Array data) => data switch
     {
         float[] f => MemoryMarshal.AsBytes(f.AsSpan()),
         double[] d => MemoryMarshal.AsBytes(d.AsSpan()),

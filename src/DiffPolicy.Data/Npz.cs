@@ -4,7 +4,7 @@ namespace DiffPolicy.Data;
 
 /// <summary>
 /// numpy's .npz: a zip archive of .npy members named "key.npy" (what np.savez writes and
-/// np.load reads). Saving is atomic: the archive is written next to the target and moved over it.
+/// np.load reads). Saving is atomic (<see cref="AtomicFile"/>).
 /// </summary>
 public static class Npz
 {
@@ -12,27 +12,16 @@ public static class Npz
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(arrays);
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = full + ".tmp-" + Environment.ProcessId;
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = File.Create(temp))
-            using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
+            using var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
+            foreach (var (key, array) in arrays)
             {
-                foreach (var (key, array) in arrays)
-                {
-                    var entry = zip.CreateEntry(key + ".npy", compress ? CompressionLevel.Fastest : CompressionLevel.NoCompression);
-                    using var stream = entry.Open();
-                    Npy.Write(stream, array);
-                }
+                var entry = zip.CreateEntry(key + ".npy", compress ? CompressionLevel.Fastest : CompressionLevel.NoCompression);
+                using var stream = entry.Open();
+                Npy.Write(stream, array);
             }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        });
     }
 
     public static Dictionary<string, NpyArray> Load(string path)
@@ -56,7 +45,7 @@ public static class Npz
                 if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal)) continue;
                 string key = entry.FullName[..^4];
                 using var stream = entry.Open();
-                arrays[key] = Npy.Read(stream, $"{path}:{key}");
+                arrays[key] = Npy.Read(stream, $"'{path}': '{key}'", entry.Length);
             }
         }
         return arrays;

@@ -26,7 +26,7 @@ public sealed class TrainingRunTests : IDisposable
         Training = new TrainingConfig { BatchSize = 16, Steps = 12, WarmupSteps = 3, SaveEvery = 4, ValEvery = 4, ValRatio = 0.2 },
     };
 
-    internal static ReplayBuffer Demonstrations()
+    internal static ReplayBuffer Demonstrations(float shift = 0)
     {
         int[] lengths = [30, 25, 40, 35, 30];
         int steps = lengths.Sum();
@@ -39,7 +39,7 @@ public sealed class TrainingRunTests : IDisposable
             for (int t = 0; t < lengths[e]; t++, row++)
             {
                 double phase = 0.2 * t + e;
-                obs[row * 4] = (float)(100 + 50 * Math.Cos(phase));
+                obs[row * 4] = (float)(100 + 50 * Math.Cos(phase)) + shift;
                 obs[row * 4 + 1] = (float)(200 + 30 * Math.Sin(phase));
                 obs[row * 4 + 2] = e;
                 obs[row * 4 + 3] = t;
@@ -97,9 +97,79 @@ public sealed class TrainingRunTests : IDisposable
         var faster = TinyConfig() with { Training = TinyConfig().Training with { LearningRate = 1e-3 } };
         foreach (var other in new[] { wider, faster })
         {
-            var e = Assert.Throws<InvalidOperationException>(() => new TrainingRun(other, data, dir).Run());
+            var e = Assert.Throws<InvalidDataException>(() => new TrainingRun(other, data, dir).Run());
             Assert.Contains("different configuration", e.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void Other_demonstrations_of_the_same_size_are_refused_by_their_fingerprint()
+    {
+        string dir = Path.Combine(root, "run");
+        var config = TinyConfig() with { Training = TinyConfig().Training with { Steps = 4 } };
+        new TrainingRun(config, Demonstrations(), dir).Run();
+        var shifted = Demonstrations(shift: 0.5f);
+        Assert.Equal((Demonstrations().Episodes, Demonstrations().Steps), (shifted.Episodes, shifted.Steps));
+        var e = Assert.Throws<InvalidDataException>(() => new TrainingRun(config with { Training = config.Training with { Steps = 8 } }, shifted, dir).Run());
+        Assert.Contains("other data", e.Message, StringComparison.Ordinal);
+        // The run's own data, in a new buffer (same arrays): accepted.
+        Assert.Equal(8, new TrainingRun(config with { Training = config.Training with { Steps = 8 } }, Demonstrations(), dir).Run());
+    }
+
+    [Fact]
+    public void Fewer_steps_than_reached_are_refused_and_leave_config_json_as_it_was()
+    {
+        var data = Demonstrations();
+        string dir = Path.Combine(root, "run");
+        new TrainingRun(TinyConfig() with { Training = TinyConfig().Training with { Steps = 8 } }, data, dir).Run();
+        string configPath = Path.Combine(dir, "config.json");
+        byte[] before = File.ReadAllBytes(configPath);
+        var e = Assert.Throws<InvalidDataException>(() => new TrainingRun(TinyConfig() with { Training = TinyConfig().Training with { Steps = 4 } }, data, dir).Run());
+        Assert.Contains("reached step 8", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(configPath));
+    }
+
+    [Fact]
+    public void A_config_json_left_by_a_start_that_saved_nothing_does_not_block_the_next_start()
+    {
+        var data = Demonstrations();
+        string dir = Path.Combine(root, "run");
+        var wrong = TinyConfig() with { ObsDim = 5, Model = TinyConfig().Model with { GlobalCondDim = 10 } };
+        Assert.Throws<InvalidDataException>(() => new TrainingRun(wrong, data, dir).Run());   // obs has 4 values per step
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "config.json"), wrong.ToJson());                 // as an older version left it
+        var config = TinyConfig() with { Training = TinyConfig().Training with { Steps = 4 } };
+        Assert.Equal(4, new TrainingRun(config, data, dir).Run());
+        Assert.Equal(config.ToJson(), File.ReadAllText(Path.Combine(dir, "config.json")));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("{\"Step\": 4, \"Elaps")]
+    [InlineData("null")]
+    public void A_damaged_progress_json_is_bad_input_naming_the_file(string content)
+    {
+        var data = Demonstrations();
+        string dir = Path.Combine(root, "run");
+        var config = TinyConfig() with { Training = TinyConfig().Training with { Steps = 4 } };
+        new TrainingRun(config, data, dir).Run();
+        File.WriteAllText(Path.Combine(dir, "state", "progress.json"), content);
+        var e = Assert.Throws<InvalidDataException>(() => new TrainingRun(config with { Training = config.Training with { Steps = 8 } }, data, dir).Run());
+        Assert.Contains("progress.json", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Demonstrations_without_action_are_bad_input_naming_the_key_and_nothing_is_written()
+    {
+        var arrays = new Dictionary<string, NpyArray>
+        {
+            ["obs"] = new(new float[40], 10, 4),
+            ["episode_ends"] = new(new long[] { 10 }, 1),
+        };
+        string dir = Path.Combine(root, "run");
+        var e = Assert.Throws<InvalidDataException>(() => new TrainingRun(TinyConfig(), new ReplayBuffer(arrays, "'demo.npz'"), dir).Run());
+        Assert.Contains("'demo.npz' has no 'action' array", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using DiffPolicy.Data;
 using DiffPolicy.Sim.PushT.Physics;
 using DiffPolicy.Sim.PushT.Task;
 
@@ -17,11 +18,6 @@ public sealed class EpisodeVideo(int size = 256)
         gif.Add(frame.GetPixelSpan());
     }
 
-    public void Save(string path)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        using var file = File.Create(full);
-        gif.Save(file);
-    }
+    /// <summary>Writes the GIF atomically (a temporary file renamed over <paramref name="path"/>).</summary>
+    public void Save(string path) => AtomicFile.Write(path, gif.Save);
 }

@@ -1,3 +1,4 @@
+using DiffPolicy.Data;
 using DiffPolicy.Sim.PushT.Physics;
 using DiffPolicy.Sim.PushT.Task;
 using SkiaSharp;
@@ -11,9 +12,6 @@ public static class FrameFile
     {
         using var frame = SceneRenderer.Render(env, action, size);
         using var data = frame.Encode(SKEncodedImageFormat.Png, 100) ?? throw new InvalidOperationException("PNG encoding failed");
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        using var file = File.Create(full);
-        data.SaveTo(file);
+        AtomicFile.Write(path, data.SaveTo);
     }
 }

@@ -57,14 +57,13 @@ public sealed class TrainingRun
     public int Run(IProgress<TrainingProgress>? progress = null, Func<DiffusionPolicy, int, double>? rollout = null, CancellationToken cancel = default)
     {
         var t = config.Training;
+        CheckData();
+        var saved = CheckDirectory();
         Directory.CreateDirectory(directory);
-        CheckOrWriteConfig();
+        WriteConfig();
 
         float[] obs = data.Column(config.ObsKey, out int obsWidth);
         float[] action = data.Column("action", out int actionWidth);
-        if (obsWidth != config.ObsDim || actionWidth != config.ActionDim)
-            throw new InvalidDataException(
-                $"The dataset's '{config.ObsKey}' has {obsWidth} values per step and 'action' {actionWidth}; the config says obs_dim {config.ObsDim}, action_dim {config.ActionDim}.");
         var obsNormalizer = LinearNormalizer.FitLimits(obs, obsWidth);
         var actionNormalizer = LinearNormalizer.FitLimits(action, actionWidth);
         obs = (float[])obs.Clone();
@@ -75,7 +74,6 @@ public sealed class TrainingRun
         var (trainEpisodes, valEpisodes) = SplitEpisodes(data.Episodes, t.ValRatio, t.Seed);
         var train = new SequenceSampler(data, config.Horizon, config.NObsSteps - 1, config.NActionSteps - 1, trainEpisodes);
         var val = new SequenceSampler(data, config.Horizon, config.NObsSteps - 1, config.NActionSteps - 1, valEpisodes);
-        if (train.Count == 0) throw new InvalidDataException("The dataset yields no training windows.");
 
         torch.manual_seed(t.Seed);
         var modelConfig = config.Model with { Horizon = config.Horizon };
@@ -90,10 +88,10 @@ public sealed class TrainingRun
         using var optimizer = optim.AdamW(model.parameters(), t.LearningRate, t.Beta1, t.Beta2, weight_decay: t.WeightDecay);
         using var schedule = new NoiseSchedule(config.Scheduler.NumTrainTimesteps);
 
-        int step = LoadState(model, emaNetwork, optimizer);
+        int step = saved is null ? 0 : LoadState(saved, model, emaNetwork, optimizer);
         TruncateLog(step);
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        double elapsedBefore = ElapsedAtLastSave();
+        double elapsedBefore = saved?.ElapsedSeconds ?? 0;
 
         var batch = new Batch(config, t.BatchSize);
         int[]? permutation = null;
@@ -216,33 +214,85 @@ public sealed class TrainingRun
         return (order.Skip(nVal).ToHashSet(), order.Take(nVal).ToHashSet());
     }
 
-    void CheckOrWriteConfig()
+    /// <summary>
+    /// Throws <see cref="InvalidDataException"/> (naming the dataset and the key) when the dataset cannot train this
+    /// configuration: a missing obs_key or 'action', other widths than obs_dim and action_dim, no training window.
+    /// </summary>
+    public void CheckData()
     {
+        int obsWidth = data.Width(config.ObsKey), actionWidth = data.Width("action");
+        if (obsWidth != config.ObsDim || actionWidth != config.ActionDim)
+            throw new InvalidDataException(
+                $"{data.Source}'s '{config.ObsKey}' has {obsWidth} values per step and 'action' {actionWidth}; the config says obs_dim {config.ObsDim}, action_dim {config.ActionDim}.");
+        var (trainEpisodes, _) = SplitEpisodes(data.Episodes, config.Training.ValRatio, config.Training.Seed);
+        if (new SequenceSampler(data, config.Horizon, config.NObsSteps - 1, config.NActionSteps - 1, trainEpisodes).Count == 0)
+            throw new InvalidDataException($"{data.Source} yields no training windows ({data.Episodes} episodes, {data.Steps} steps).");
+    }
+
+    /// <summary>
+    /// What the run directory holds, checked against this run without writing anything: its saved state (null when
+    /// nothing was saved yet, whatever config.json a failed start left) must come from the same dataset (by
+    /// fingerprint), the same configuration (training.steps and the sampler may change) and a step not beyond
+    /// training.steps. Throws <see cref="InvalidDataException"/> naming the directory otherwise.
+    /// </summary>
+    public SavedProgress? CheckDirectory()
+    {
+        string? stateDir = ExistingState();
+        if (stateDir is null) return null;
+        var saved = ReadProgress(stateDir);
+        bool sameData = saved.Dataset is { } fingerprint
+            ? fingerprint == Fingerprint
+            : saved.Episodes == data.Episodes && saved.Steps == data.Steps;
+        if (!sameData)
+            throw new InvalidDataException(
+                $"'{directory}' was trained on other data ({saved.Episodes} episodes / {saved.Steps} steps{(saved.Dataset is null ? "" : $", fingerprint {saved.Dataset[..12]}")}) " +
+                $"than {data.Source} ({data.Episodes} / {data.Steps}, {Fingerprint[..12]}); use a new --out directory or the run's own data.");
+        if (config.Training.Steps < saved.Step)
+            throw new InvalidDataException(
+                $"training.steps is {config.Training.Steps} (--steps) but '{directory}' has already reached step {saved.Step}; give at least {saved.Step} steps or a new --out directory.");
         string path = Path.Combine(directory, ConfigFile);
-        string json = config.ToJson();
         if (File.Exists(path))
         {
             // Compared as read by this version, so settings added since (at their defaults) do not count as changes.
             // The sampler only matters at inference and the step count only says where training stops: a run
             // may be extended (the cosine decay then runs over the new total from the resume point) or resumed
             // with other sampler settings, and its config records them.
-            var saved = PolicyConfig.FromJson(File.ReadAllText(path));
-            var comparable = saved with { Sampler = config.Sampler, Training = saved.Training with { Steps = config.Training.Steps } };
-            if (comparable.ToJson() != json)
-                throw new InvalidOperationException(
+            PolicyConfig stored;
+            try
+            {
+                stored = PolicyConfig.FromJson(File.ReadAllText(path));
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"'{path}': {e.Message}", e);
+            }
+            var comparable = stored with { Sampler = config.Sampler, Training = stored.Training with { Steps = config.Training.Steps } };
+            if (comparable.ToJson() != config.ToJson())
+                throw new InvalidDataException(
                     $"'{directory}' holds a run with a different configuration ({path}); use a new --out directory or the same config " +
                     "(only training.steps and the sampler may change).");
-            if (saved.ToJson() == json) return;
         }
-        string staging = path + ".tmp";
-        File.WriteAllText(staging, json);
-        File.Move(staging, path, overwrite: true);
+        return saved;
+    }
+
+    /// <summary>The SHA-256 of the demonstrations this run trains on (episode_ends, obs_key, action).</summary>
+    string Fingerprint => fingerprint ??= data.Fingerprint(config.ObsKey, "action");
+
+    string? fingerprint;
+
+    void WriteConfig()
+    {
+        string path = Path.Combine(directory, ConfigFile);
+        string json = config.ToJson();
+        if (File.Exists(path) && File.ReadAllText(path) == json) return;
+        AtomicFile.WriteAllText(path, json);
     }
 
     void SavePolicy(ConditionalUnet1D ema, LinearNormalizer obs, LinearNormalizer action) =>
         PolicyCheckpoint.Save(PolicyDirectory, config, ema, obs, action);
 
-    sealed record SavedProgress(int Step, double ElapsedSeconds, int Episodes, int Steps);
+    /// <summary>What <c>state/progress.json</c> records beside the weights: the step, and the dataset it was trained on.</summary>
+    public sealed record SavedProgress(int Step, double ElapsedSeconds, int Episodes, int Steps, string? Dataset = null);
 
     void SaveState(ConditionalUnet1D model, ConditionalUnet1D ema, OptimizerHelper optimizer, int step, double elapsed) =>
         AtomicDirectory.Write(Path.Combine(directory, StateDir), staging =>
@@ -251,57 +301,58 @@ public sealed class TrainingRun
             ema.SaveSafetensors(Path.Combine(staging, "ema.safetensors"));
             optimizer.save_state_dict(Path.Combine(staging, "optimizer.bin"));
             File.WriteAllText(Path.Combine(staging, "progress.json"),
-                JsonSerializer.Serialize(new SavedProgress(step, elapsed, data.Episodes, data.Steps)));
+                JsonSerializer.Serialize(new SavedProgress(step, elapsed, data.Episodes, data.Steps, Fingerprint)));
         });
 
-    int LoadState(ConditionalUnet1D model, ConditionalUnet1D ema, OptimizerHelper optimizer)
+    int LoadState(SavedProgress saved, ConditionalUnet1D model, ConditionalUnet1D ema, OptimizerHelper optimizer)
     {
-        string dir;
-        try
-        {
-            dir = AtomicDirectory.Resolve(Path.Combine(directory, StateDir));
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return 0;
-        }
-        var saved = ReadProgress(dir);
-        if (saved.Episodes != data.Episodes || saved.Steps != data.Steps)
-            throw new InvalidOperationException(
-                $"'{directory}' was trained on {saved.Episodes} episodes / {saved.Steps} steps, not this dataset's {data.Episodes} / {data.Steps}.");
+        string dir = ExistingState()!;
         model.LoadStrict(Path.Combine(dir, "model.safetensors"));
         ema.LoadStrict(Path.Combine(dir, "ema.safetensors"));
         optimizer.load_state_dict(Path.Combine(dir, "optimizer.bin"));
         return saved.Step;
     }
 
-    double ElapsedAtLastSave()
+    /// <summary>The saved state's directory (or its .old copy after an interrupted swap), or null when nothing was saved.</summary>
+    string? ExistingState()
     {
         try
         {
-            return ReadProgress(AtomicDirectory.Resolve(Path.Combine(directory, StateDir))).ElapsedSeconds;
+            return AtomicDirectory.Resolve(Path.Combine(directory, StateDir));
         }
         catch (DirectoryNotFoundException)
         {
-            return 0;
+            return null;
         }
     }
 
-    static SavedProgress ReadProgress(string dir) =>
-        JsonSerializer.Deserialize<SavedProgress>(File.ReadAllText(Path.Combine(dir, "progress.json")))
-        ?? throw new InvalidDataException($"'{dir}/progress.json' is empty.");
+    static SavedProgress ReadProgress(string dir)
+    {
+        string path = Path.Combine(dir, "progress.json");
+        try
+        {
+            var saved = JsonSerializer.Deserialize<SavedProgress>(File.ReadAllText(path));
+            return saved is { Step: >= 0, Episodes: >= 0, Steps: >= 0 } ? saved : throw new JsonException("no step, or a negative one");
+        }
+        catch (Exception e) when (e is JsonException or FileNotFoundException)
+        {
+            throw new InvalidDataException(
+                $"'{path}' is missing or unreadable ({e.Message.Split('.')[0]}): the run's saved state is damaged; remove '{dir}' to start over.", e);
+        }
+    }
 
     /// <summary>Drops log rows written after the last save, so a resumed run continues one curve.</summary>
     void TruncateLog(int step)
     {
         if (!File.Exists(LogPath) || step == 0)
         {
-            File.WriteAllText(LogPath, LogHeader + "\n");
+            AtomicFile.WriteAllText(LogPath, LogHeader + "\n");
             return;
         }
+        // Rows that do not parse (a line cut by a crash) are dropped with the rows after the save.
         var kept = File.ReadAllLines(LogPath).Skip(1)
-            .Where(line => int.Parse(line.AsSpan(0, line.IndexOf(',', StringComparison.Ordinal)), CultureInfo.InvariantCulture) <= step);
-        File.WriteAllLines(LogPath, kept.Prepend(LogHeader));
+            .Where(line => int.TryParse(line.Split(',')[0], NumberStyles.None, CultureInfo.InvariantCulture, out int row) && row <= step);
+        AtomicFile.WriteAllText(LogPath, string.Join("\n", kept.Prepend(LogHeader)) + "\n");
     }
 
     void AppendLog(int step, double loss, double lr, double? valLoss, double? score, double elapsed) =>
