@@ -1,3 +1,4 @@
+using DiffPolicy.Data;
 using System.Globalization;
 using ScottPlot;
 
@@ -33,6 +34,6 @@ internal static class LossCurve
         plot.YLabel("MSE (ε-prediction)");
         plot.ShowLegend();
         PlotFonts.Apply(plot);
-        plot.SavePng(pngPath, 900, 500);
+        AtomicFile.WriteAllBytes(pngPath, plot.GetImageBytes(900, 500, ImageFormat.Png));
     }
 }

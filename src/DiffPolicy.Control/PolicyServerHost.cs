@@ -1,25 +1,16 @@
-using System.Runtime.InteropServices;
 using NetMQ;
 
 namespace DiffPolicy.Control;
 
-/// <summary>Runs a server as a process's main job: until Ctrl-C or SIGTERM, then sockets closed and NetMQ cleaned up.</summary>
+/// <summary>Runs a server as a process's main job: until <c>stop</c> is cancelled (the CLI cancels it on Ctrl-C or SIGTERM), then sockets closed and NetMQ cleaned up.</summary>
 public static class PolicyServerHost
 {
-    public static void RunUntilSignalled(PolicyServer server)
+    public static void Run(PolicyServer server, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(server);
-        using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         try
         {
-            server.Run(stop.Token);
+            server.Run(stop);
         }
         finally
         {

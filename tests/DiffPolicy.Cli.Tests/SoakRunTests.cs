@@ -54,12 +54,12 @@ public class SoakRunTests
     [InlineData("1.5h", 5400)]
     [InlineData("12", 12)]
     public void Durations_parse(string text, double seconds) =>
-        Assert.Equal(TimeSpan.FromSeconds(seconds), Commands.SoakCommand.ParseDuration(text));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), Commands.CliOptions.ParseDuration(text));
 
     [Theory]
     [InlineData("")]
     [InlineData("-5s")]
     [InlineData("10x")]
     [InlineData("m")]
-    public void Bad_durations_are_refused(string text) => Assert.Null(Commands.SoakCommand.ParseDuration(text));
+    public void Bad_durations_are_refused(string text) => Assert.Null(Commands.CliOptions.ParseDuration(text));
 }

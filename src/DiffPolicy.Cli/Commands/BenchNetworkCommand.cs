@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DiffPolicy.Cli.Benchmarks;
+using DiffPolicy.Data;
 using DiffPolicy.Policy;
-using DiffPolicy.Policy.Checkpoints;
 using DiffPolicy.Policy.Network;
 using Spectre.Console;
 using TorchSharp;
@@ -14,60 +14,43 @@ namespace DiffPolicy.Cli.Commands;
 /// <c>diffpolicy bench network</c>: milliseconds per noise-prediction call of each backend (TorchSharp, fast CPU
 /// forward) at several row counts, side by side in one process, with ratios to the first backend listed.
 /// </summary>
-internal static class BenchNetworkCommand
+internal sealed class BenchNetworkCommand : VerbCommand<BenchNetworkCommand.Settings>
 {
-    public static Command Create()
+    /// <param name="Json">Where to write the report, or null.</param>
+    public sealed record Settings(string Checkpoint, int[] Rows, NetworkBackend[] Backends, int Calls = 200, int Warmup = 20, int Threads = 1, ulong Seed = 0, string? Json = null);
+
+    public const int MaxRows = 10_000, MaxCalls = 1_000_000;
+
+    readonly Option<DirectoryInfo> checkpoint = new("--checkpoint")
     {
-        var checkpoint = new Option<DirectoryInfo>("--checkpoint")
-        {
-            Description = "A policy checkpoint (policy.json) or a network checkpoint from `import` (unet.config.json).",
-            DefaultValueFactory = _ => new DirectoryInfo(PolicyOptions.DefaultCheckpoint),
-        };
-        var rows = new Option<string>("--rows") { Description = "Rows per call to compare, comma-separated (a ParaDiGMS window of P steps × batch B is P·B rows).", DefaultValueFactory = _ => "1,2,5,10" };
-        var backends = new Option<string>("--backends") { Description = "Backends to compare, comma-separated; ratios are to the first.", DefaultValueFactory = _ => "torch,fast" };
-        var calls = new Option<int>("--calls") { Description = "Timed calls per backend and row count.", DefaultValueFactory = _ => 200 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed calls first.", DefaultValueFactory = _ => 20 };
-        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (the fast backend uses one thread per call).", DefaultValueFactory = _ => 1 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the inputs.", DefaultValueFactory = _ => 0 };
-        var json = new Option<FileInfo?>("--json") { Description = "Also write the measurements as JSON (atomically)." };
-        var command = new Command("network", "Milliseconds per noise-prediction network call, per backend and row count, ratios in one run.")
-        {
-            checkpoint, rows, backends, calls, warmup, threads, seed, json,
-        };
-        command.SetAction(parse =>
-        {
-            try
-            {
-                var settings = new Settings(parse.GetValue(checkpoint)!.FullName, ParsePositive(parse.GetValue(rows)!, "--rows"),
-                    ParseBackends(parse.GetValue(backends)!), parse.GetValue(calls), parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(seed),
-                    parse.GetValue(json)?.FullName);
-                Run(settings);
-                return 0;
-            }
-            catch (Exception e) when (e is IOException or FormatException or ArgumentException or UnauthorizedAccessException or InvalidDataException)
-            {
-                Console.Error.WriteLine($"bench network: {e.Message}");
-                return 2;
-            }
-        });
-        return command;
+        Description = "A policy checkpoint (policy.json) or a network checkpoint from `import` (unet.config.json).",
+        DefaultValueFactory = _ => new DirectoryInfo(PolicyOptions.DefaultCheckpoint),
+    };
+    readonly Option<int[]> rows = CliOptions.IntList("--rows", "Rows per call to compare, comma-separated (a ParaDiGMS window of P steps × batch B is P·B rows).", "1,2,5,10", 1, MaxRows);
+    readonly Option<NetworkBackend[]> backends = CliOptions.ChoiceList("--backends", "Backends to compare, comma-separated (fast and/or torch); ratios are to the first.", NetworkBackend.Torch, NetworkBackend.Fast);
+    readonly Option<int> calls = CliOptions.Int("--calls", "Timed calls per backend and row count.", 200, 1, MaxCalls);
+    readonly Option<int> warmup = CliOptions.Int("--warmup", "Untimed calls first.", 20, 0, MaxCalls);
+    readonly Option<int> threads = CliOptions.Int("--threads", "libtorch intra-op threads (the fast backend uses one thread per call).", 1, 1, CliOptions.MaxThreads);
+    readonly Option<ulong> seed = CliOptions.ULong("--seed", "Seed of the inputs.", 0, long.MaxValue);
+    readonly Option<FileInfo?> json = CliOptions.OutputFile("--json", "Also write the measurements as JSON.");
+
+    public BenchNetworkCommand()
+        : base("network", "Milliseconds per noise-prediction network call, per backend and row count, ratios in one run.")
+    {
+        Add(checkpoint, rows, backends, calls, warmup, threads, seed, json);
     }
 
-    /// <param name="Json">Where to write the report, or null.</param>
-    internal sealed record Settings(string Checkpoint, int[] Rows, NetworkBackend[] Backends, int Calls, int Warmup, int Threads, ulong Seed, string? Json);
+    public override Settings Bind(ParseResult parse) => new(
+        parse.GetValue(checkpoint)!.FullName, parse.GetValue(rows)!, parse.GetValue(backends)!, parse.GetValue(calls), parse.GetValue(warmup),
+        parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(json)?.FullName);
 
-    /// <summary>Runs the benchmark and prints (and writes) its report.</summary>
-    internal static List<NetworkMeasurement> Run(Settings settings)
+    public override int Run(Settings settings, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (settings.Calls < 1) throw new ArgumentException("--calls must be at least 1.");
-        if (settings.Warmup < 0) throw new ArgumentException("--warmup must be non-negative.");
-        if (settings.Threads < 1) throw new ArgumentException("--threads must be at least 1.");
-        if (!Directory.Exists(settings.Checkpoint)) throw new DirectoryNotFoundException($"--checkpoint: no directory '{settings.Checkpoint}'.");
+        if (settings.Backends.Contains(NetworkBackend.Auto)) throw new CliInputException("--backends", "compares named backends: fast and/or torch, not auto.");
+        string? jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
         TorchRuntime.SetThreads(settings.Threads);
-        using var network = File.Exists(Path.Combine(settings.Checkpoint, PolicyCheckpoint.ConfigFile))
-            ? PolicyCheckpoint.Load(settings.Checkpoint).Network
-            : UnetCheckpoint.Load(settings.Checkpoint);
+        using var network = PolicyOptions.LoadNetwork(settings.Checkpoint);
         int horizon = network.Config.Horizon ?? 16;
         var predictors = settings.Backends.Select(b => (Name: b.ToString().ToLowerInvariant(), Predictor: NoisePredictors.Create(network, b, torch.CPU))).ToList();
         string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
@@ -93,38 +76,17 @@ internal static class BenchNetworkCommand
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 140);
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLineInterpolated($"×: {predictors[0].Name}'s median over the backend's at the same rows (higher is faster); CPU ms: the calling thread's CPU time per call (libtorch at 1 thread computes on it). Load average after: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
-        if (settings.Json is { } path)
+        if (jsonPath is not null)
         {
             var report = new
             {
                 settings = new { checkpoint = settings.Checkpoint, network = network.Config, horizon, settings.Calls, settings.Warmup, libtorch_threads = settings.Threads, processors = Environment.ProcessorCount, load_average = load },
                 measurements,
             };
-            string temporary = path + ".tmp";
-            File.WriteAllText(temporary, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
-            File.Move(temporary, path, overwrite: true);
+            AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         }
-        return measurements;
+        return ExitCodes.Done;
     }
 
     static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
-
-    static int[] ParsePositive(string text, string option)
-    {
-        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var values = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out values[i]) || values[i] < 1)
-                throw new FormatException($"{option} must be a comma-separated list of positive integers, got '{text}'.");
-        return values.Length > 0 ? values : throw new FormatException($"{option} is empty.");
-    }
-
-    static NetworkBackend[] ParseBackends(string text)
-    {
-        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (names.Length == 0) throw new FormatException("--backends is empty.");
-        var backends = names.Select(NoisePredictors.Parse).ToArray();
-        if (backends.Contains(NetworkBackend.Auto)) throw new FormatException("--backends compares named backends: fast and/or torch.");
-        return backends.Distinct().ToArray();
-    }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DiffPolicy.Cli.Benchmarks;
+using DiffPolicy.Data;
 using DiffPolicy.Policy.Checkpoints;
 using DiffPolicy.Policy.Network;
 using DiffPolicy.Policy.Sampling;
@@ -15,115 +16,20 @@ namespace DiffPolicy.Cli.Commands;
 /// <c>diffpolicy bench sampler</c>: sequential vs ParaDiGMS chunk latency for DDPM, DDIM and
 /// DPM-Solver++ on the same noise, per thread count.
 /// </summary>
-internal static class BenchSamplerCommand
+internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Settings>
 {
-    public static Command Create()
+    /// <summary>What to measure; the network options apply to random weights only (a checkpoint brings its own).</summary>
+    public sealed record Settings(
+        string? Checkpoint, int[] DownDims, int StepEmbed, int Kernel, int GlobalCond, int Horizon, int ActionDim, int Batch, int Chunks, int Warmup,
+        int[] Windows, double Tolerance, bool[] WarmStarts, int[] Workers, int[] Threads, (string Name, int Steps)[] Schedulers, ulong Seed,
+        string? Observations, string? Json, NetworkBackend[] Backends)
     {
-        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "A policy checkpoint (policy.json, e.g. checkpoints/pusht) or a network checkpoint from `import` (unet.config.json); random weights of the configuration below when absent." };
-        var downDims = new Option<string>("--down-dims") { Description = "U-Net channels per level (random weights).", DefaultValueFactory = _ => "64,128,256" };
-        var stepEmbed = new Option<int>("--step-embed") { Description = "Diffusion-step embedding size (random weights).", DefaultValueFactory = _ => 128 };
-        var kernel = new Option<int>("--kernel") { Description = "Convolution kernel size (random weights).", DefaultValueFactory = _ => 5 };
-        var globalCond = new Option<int>("--global-cond") { Description = "global_cond size, n_obs_steps × obs_dim (random weights; PushT keypoints: 2 × 18).", DefaultValueFactory = _ => 36 };
-        var horizon = new Option<int>("--horizon") { Description = "Trajectory length.", DefaultValueFactory = _ => 16 };
-        var actionDim = new Option<int>("--action-dim") { Description = "Action dimension (random weights).", DefaultValueFactory = _ => 2 };
-        var batch = new Option<int>("--batch") { Description = "Samples per chunk.", DefaultValueFactory = _ => 1 };
-        var chunks = new Option<int>("--chunks") { Description = "Timed chunks per variant.", DefaultValueFactory = _ => 20 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed chunks first.", DefaultValueFactory = _ => 2 };
-        var windows = new Option<string>("--window") { Description = "ParaDiGMS windows P to compare, comma-separated.", DefaultValueFactory = _ => "8,12,16" };
-        var tolerance = new Option<double>("--tolerance") { Description = "ParaDiGMS tolerance τ.", DefaultValueFactory = _ => 0.1 };
-        var starts = new Option<string>("--start")
+        public object Describe(ConditionalUnet1D network, int horizon) => new
         {
-            Description = "ParaDiGMS initial guesses to compare, comma-separated: warm (roll-out with the newest model output) and/or cold (copies of the last latent, the paper's).",
-            DefaultValueFactory = _ => "warm,cold",
-        };
-        var workers = new Option<string>("--workers") { Description = "ParaDiGMS worker threads per window to compare, comma-separated.", DefaultValueFactory = _ => "1,2" };
-        var threads = new Option<string>("--threads") { Description = "libtorch intra-op thread counts to compare, comma-separated.", DefaultValueFactory = _ => "1,2" };
-        var ddpmSteps = new Option<int>("--ddpm-steps") { Description = "DDPM steps (0 skips).", DefaultValueFactory = _ => 100 };
-        var ddimSteps = new Option<int>("--ddim-steps") { Description = "DDIM steps (0 skips).", DefaultValueFactory = _ => 100 };
-        var dpmSteps = new Option<int>("--dpm-steps") { Description = "DPM-Solver++ 2M steps (0 skips).", DefaultValueFactory = _ => 50 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of weights, conditioning and noise.", DefaultValueFactory = _ => 0 };
-        var observations = new Option<FileInfo?>("--observations")
-        {
-            Description = "Recorded episodes (.npz in the training format, e.g. data/pusht_expert_250.npz from `pusht collect`): each chunk is conditioned on n_obs_steps consecutive observations of one episode, normalised as the policy checkpoint does (needs a policy --checkpoint). Default: N(0, I) conditioning.",
-        };
-        var json = new Option<FileInfo?>("--json") { Description = "Also write the measurements as JSON." };
-        var backend = new Option<string>("--backend")
-        {
-            Description = "Network implementations to compare, comma-separated: fast (fused CPU forward), torch (TorchSharp) or auto (fast on a CPU).",
-            DefaultValueFactory = _ => "auto",
-        };
-
-        var command = new Command("sampler", "Chunk latency of sequential 100-step DDPM vs ParaDiGMS (and DDIM / DPM-Solver++), side by side on the same noise.")
-        {
-            checkpoint, downDims, stepEmbed, kernel, globalCond, horizon, actionDim, batch, chunks, warmup, windows, tolerance, starts, workers, threads,
-            ddpmSteps, ddimSteps, dpmSteps, seed, observations, json, backend,
-        };
-        command.SetAction(parse =>
-        {
-            try
-            {
-                torch.manual_seed((long)parse.GetValue(seed));
-                RecordedConditions? recorded = null;
-                var recording = parse.GetValue(observations);
-                if (recording is not null && parse.GetValue(checkpoint) is null)
-                    throw new ArgumentException("--observations needs a policy --checkpoint (policy.json): its normaliser and n_obs_steps turn observations into global_cond.");
-                using var network = parse.GetValue(checkpoint) is { } dir
-                    ? LoadNetwork(dir.FullName, recording, out recorded)
-                    : RandomNetwork(new ConditionalUnet1DConfig
-                    {
-                        InputDim = parse.GetValue(actionDim),
-                        GlobalCondDim = parse.GetValue(globalCond),
-                        DiffusionStepEmbedDim = parse.GetValue(stepEmbed),
-                        DownDims = ParseList(parse.GetValue(downDims)!, "--down-dims"),
-                        KernelSize = parse.GetValue(kernel),
-                        CondPredictScale = true,
-                        Horizon = parse.GetValue(horizon),
-                    });
-                var settings = new Settings(
-                    parse.GetValue(checkpoint) is null ? "random weights" : parse.GetValue(checkpoint)!.FullName,
-                    network.Config.Horizon ?? parse.GetValue(horizon), parse.GetValue(batch), parse.GetValue(chunks), parse.GetValue(warmup),
-                    ParseList(parse.GetValue(windows)!, "--window"), parse.GetValue(tolerance), ParseStarts(parse.GetValue(starts)!), ParseList(parse.GetValue(workers)!, "--workers"),
-                    ParseList(parse.GetValue(threads)!, "--threads"),
-                    [("DDPM", parse.GetValue(ddpmSteps)), ("DDIM", parse.GetValue(ddimSteps)), ("DPM++2M", parse.GetValue(dpmSteps))],
-                    parse.GetValue(seed), recording?.FullName,
-                    parse.GetValue(backend)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(NoisePredictors.Parse).Distinct().ToArray());
-                if (settings.Backends.Length == 0) throw new ArgumentException("--backend is empty.");
-                var predictors = settings.Backends.Select(b => NoisePredictors.Create(network, b, torch.CPU)).ToList();
-                List<SamplerMeasurement> measurements;
-                try
-                {
-                    measurements = Run(network, predictors.Select(p => (p is ConditionalUnet1D ? "torch" : "fast", p)).ToList(), settings, recorded);
-                }
-                finally
-                {
-                    foreach (var predictor in predictors)
-                        if (!ReferenceEquals(predictor, network)) (predictor as IDisposable)?.Dispose();
-                }
-                if (parse.GetValue(json) is { } file)
-                    File.WriteAllText(file.FullName, JsonSerializer.Serialize(new { settings = settings.Describe(network), measurements }, JsonOptions));
-                return 0;
-            }
-            catch (Exception e) when (e is IOException or FormatException or ArgumentException or UnauthorizedAccessException or InvalidDataException or KeyNotFoundException)
-            {
-                AnsiConsole.MarkupLineInterpolated($"[red]bench sampler failed:[/] {e.Message}");
-                return 1;
-            }
-        });
-        return command;
-    }
-
-    static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
-
-    sealed record Settings(
-        string Weights, int Horizon, int Batch, int Chunks, int Warmup, int[] Windows, double Tolerance, bool[] WarmStarts, int[] Workers, int[] Threads,
-        (string Name, int Steps)[] Schedulers, ulong Seed, string? Observations, NetworkBackend[] Backends)
-    {
-        public object Describe(ConditionalUnet1D network) => new
-        {
-            weights = Weights,
+            weights = Checkpoint ?? "random weights",
             network = network.Config,
             parameters = network.parameters().Sum(p => p.numel()),
-            horizon = Horizon,
+            horizon,
             batch = Batch,
             chunks = Chunks,
             warmup = Warmup,
@@ -141,15 +47,109 @@ internal static class BenchSamplerCommand
         };
     }
 
-    static List<SamplerMeasurement> Run(ConditionalUnet1D network, List<(string Name, INoisePredictor Predictor)> predictors, Settings settings, RecordedConditions? recorded)
+    public const int MaxChannels = 4096, MaxKernel = 31, MaxCond = 100_000, MaxHorizon = 1024, MaxBatch = 1024, MaxChunks = 100_000;
+
+    readonly Option<DirectoryInfo> checkpoint = CliOptions.InputFolder("--checkpoint",
+        "A policy checkpoint (policy.json, e.g. checkpoints/pusht) or a network checkpoint from `import` (unet.config.json); random weights of the configuration below when absent.", required: false);
+    readonly Option<int[]> downDims = CliOptions.IntList("--down-dims", "U-Net channels per level (random weights).", "64,128,256", 1, MaxChannels);
+    readonly Option<int> stepEmbed = CliOptions.Int("--step-embed", "Diffusion-step embedding size (random weights).", 128, 2, MaxChannels);
+    readonly Option<int> kernel = CliOptions.Int("--kernel", "Convolution kernel size (random weights).", 5, 1, MaxKernel);
+    readonly Option<int> globalCond = CliOptions.Int("--global-cond", "global_cond size, n_obs_steps × obs_dim (random weights; PushT keypoints: 2 × 18).", 36, 1, MaxCond);
+    readonly Option<int> horizon = CliOptions.Int("--horizon", "Trajectory length (random weights).", 16, 1, MaxHorizon);
+    readonly Option<int> actionDim = CliOptions.Int("--action-dim", "Action dimension (random weights).", 2, 1, MaxChannels);
+    readonly Option<int> batch = CliOptions.Int("--batch", "Samples per chunk.", 1, 1, MaxBatch);
+    readonly Option<int> chunks = CliOptions.Int("--chunks", "Timed chunks per variant.", 20, 1, MaxChunks);
+    readonly Option<int> warmup = CliOptions.Int("--warmup", "Untimed chunks first.", 2, 0, MaxChunks);
+    readonly Option<int[]> windows = CliOptions.IntList("--window", "ParaDiGMS windows P to compare, comma-separated.", "8,12,16", 1, SamplingOptions.MaxWindow);
+    readonly Option<double> tolerance = CliOptions.Double("--tolerance", "ParaDiGMS tolerance τ.", 0.1, 0, 100);
+    readonly Option<bool[]> starts = new("--start")
+    {
+        Description = "ParaDiGMS initial guesses to compare, comma-separated: warm (roll-out with the newest model output) and/or cold (copies of the last latent, the paper's) (default warm,cold).",
+        DefaultValueFactory = _ => [true, false],
+        CustomParser = result =>
+        {
+            string text = string.Join(',', result.Tokens.Select(t => t.Value));
+            var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (names.Length > 0 && names.All(n => n is "warm" or "cold")) return names.Distinct().Select(n => n == "warm").ToArray();
+            result.AddError($"--start takes warm and/or cold, comma-separated, not '{text}'.");
+            return [];
+        },
+    };
+    readonly Option<int[]> workers = CliOptions.IntList("--workers", "ParaDiGMS worker threads per window to compare, comma-separated.", "1,2", 1, SamplingOptions.MaxWorkers);
+    readonly Option<int[]> threads = CliOptions.IntList("--threads", "libtorch intra-op thread counts to compare, comma-separated.", "1,2", 1, CliOptions.MaxThreads);
+    readonly Option<int> ddpmSteps = CliOptions.Int("--ddpm-steps", "DDPM steps (0 skips).", 100, 0, 100);
+    readonly Option<int> ddimSteps = CliOptions.Int("--ddim-steps", "DDIM steps (0 skips).", 100, 0, 100);
+    readonly Option<int> dpmSteps = CliOptions.Int("--dpm-steps", "DPM-Solver++ 2M steps (0 skips).", 50, 0, 100);
+    readonly Option<ulong> seed = CliOptions.ULong("--seed", "Seed of weights, conditioning and noise.", 0, long.MaxValue);
+    readonly Option<FileInfo> observations = CliOptions.InputFile("--observations",
+        "Recorded episodes (.npz in the training format, e.g. data/pusht_expert_250.npz from `pusht collect`): each chunk is conditioned on n_obs_steps consecutive observations of one episode, normalised as the policy checkpoint does (needs a policy --checkpoint). Default: N(0, I) conditioning.", required: false);
+    readonly Option<FileInfo?> json = CliOptions.OutputFile("--json", "Also write the measurements as JSON.");
+    readonly Option<NetworkBackend[]> backends = CliOptions.ChoiceList("--backend",
+        "Network implementations to compare, comma-separated: fast (fused CPU forward), torch (TorchSharp) or auto (fast on a CPU).", NetworkBackend.Auto);
+
+    public BenchSamplerCommand()
+        : base("sampler", "Chunk latency of sequential 100-step DDPM vs ParaDiGMS (and DDIM / DPM-Solver++), side by side on the same noise.")
+    {
+        Add(checkpoint, downDims, stepEmbed, kernel, globalCond, horizon, actionDim, batch, chunks, warmup, windows, tolerance, starts, workers, threads,
+            ddpmSteps, ddimSteps, dpmSteps, seed, observations, json, backends);
+    }
+
+    public override Settings Bind(ParseResult parse) => new(
+        parse.GetValue(checkpoint)?.FullName, parse.GetValue(downDims)!, parse.GetValue(stepEmbed), parse.GetValue(kernel), parse.GetValue(globalCond),
+        parse.GetValue(horizon), parse.GetValue(actionDim), parse.GetValue(batch), parse.GetValue(chunks), parse.GetValue(warmup), parse.GetValue(windows)!,
+        parse.GetValue(tolerance), parse.GetValue(starts)!, parse.GetValue(workers)!, parse.GetValue(threads)!,
+        [("DDPM", parse.GetValue(ddpmSteps)), ("DDIM", parse.GetValue(ddimSteps)), ("DPM++2M", parse.GetValue(dpmSteps))],
+        parse.GetValue(seed), parse.GetValue(observations)?.FullName, parse.GetValue(json)?.FullName, parse.GetValue(backends)!);
+
+    public override int Run(Settings settings, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Schedulers.All(s => s.Steps == 0)) throw new CliInputException("--ddpm-steps", "--ddpm-steps, --ddim-steps and --dpm-steps are all 0: nothing to measure.");
+        if (settings.Observations is not null && settings.Checkpoint is null)
+            throw new CliInputException("--observations", "needs a policy --checkpoint (policy.json): its normaliser and n_obs_steps turn observations into global_cond.");
+        string? jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
+        torch.manual_seed((long)settings.Seed);
+        RecordedConditions? recorded = null;
+        using var network = settings.Checkpoint is { } dir
+            ? CliErrors.Reading("--checkpoint", dir, () => LoadNetwork(dir, settings.Observations, out recorded))
+            : RandomNetwork(new ConditionalUnet1DConfig
+            {
+                InputDim = settings.ActionDim,
+                GlobalCondDim = settings.GlobalCond,
+                DiffusionStepEmbedDim = settings.StepEmbed,
+                DownDims = settings.DownDims,
+                KernelSize = settings.Kernel,
+                CondPredictScale = true,
+                Horizon = settings.Horizon,
+            });
+        int horizonUsed = network.Config.Horizon ?? settings.Horizon;
+        var predictors = settings.Backends.Select(b => NoisePredictors.Create(network, b, torch.CPU)).ToList();
+        List<SamplerMeasurement> measurements;
+        try
+        {
+            measurements = Measure(network, predictors.Select(p => (p is ConditionalUnet1D ? "torch" : "fast", p)).ToList(), settings, horizonUsed, recorded);
+        }
+        finally
+        {
+            foreach (var predictor in predictors)
+                if (!ReferenceEquals(predictor, network)) (predictor as IDisposable)?.Dispose();
+        }
+        if (jsonPath is not null)
+            AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(new { settings = settings.Describe(network, horizonUsed), measurements }, JsonOptions));
+        return ExitCodes.Done;
+    }
+
+    static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    static List<SamplerMeasurement> Measure(ConditionalUnet1D network, List<(string Name, INoisePredictor Predictor)> predictors, Settings settings, int horizon, RecordedConditions? recorded)
     {
         AnsiConsole.MarkupLineInterpolated(
-            $"[bold]bench sampler[/]: {settings.Weights}, down_dims [[{string.Join(",", network.Config.DownDims)}]], {network.parameters().Sum(p => p.numel()):N0} parameters, horizon {settings.Horizon}, batch {settings.Batch}, {settings.Chunks} chunks (+{settings.Warmup} warm-up), τ = {settings.Tolerance}, conditioning {settings.Observations ?? "N(0, I)"}, network backends {string.Join(", ", predictors.Select(p => p.Name))}");
+            $"[bold]bench sampler[/]: {settings.Checkpoint ?? "random weights"}, down_dims [[{string.Join(",", network.Config.DownDims)}]], {network.parameters().Sum(p => p.numel()):N0} parameters, horizon {horizon}, batch {settings.Batch}, {settings.Chunks} chunks (+{settings.Warmup} warm-up), τ = {settings.Tolerance}, conditioning {settings.Observations ?? "N(0, I)"}, network backends {string.Join(", ", predictors.Select(p => p.Name))}");
         AnsiConsole.MarkupLineInterpolated(
             $"machine: {Environment.ProcessorCount} processors, load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
 
         using var schedule = new NoiseSchedule(100);
-        var benchmark = new SamplerBenchmark(predictors, settings.Horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed, recorded is null ? null : recorded.Draw);
+        var benchmark = new SamplerBenchmark(predictors, horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed, recorded is null ? null : recorded.Draw);
         var parallel = settings.Windows
             .SelectMany(p => settings.WarmStarts.SelectMany(warm => settings.Workers.Select(w => new SamplerOptions { Window = p, Tolerance = settings.Tolerance, Workers = w, WarmStart = warm })))
             .ToList();
@@ -185,29 +185,6 @@ internal static class BenchSamplerCommand
         return measurements;
     }
 
-    static bool[] ParseStarts(string text)
-    {
-        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (names.Length == 0 || names.Any(n => n is not ("warm" or "cold")))
-            throw new FormatException($"--start takes warm and/or cold, comma-separated, not '{text}'.");
-        return names.Distinct().Select(n => n == "warm").ToArray();
-    }
-
-    static int[] ParseList(string text, string option)
-    {
-        try
-        {
-            int[] values = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-            if (values.Length == 0 || values.Any(v => v <= 0)) throw new FormatException();
-            return values;
-        }
-        catch (FormatException)
-        {
-            throw new FormatException($"{option} must be a comma-separated list of positive integers, got '{text}'.");
-        }
-    }
-
     /// <summary>Random weights of <paramref name="config"/>, in eval mode and prepared for inference as the loaders leave theirs.</summary>
     static ConditionalUnet1D RandomNetwork(ConditionalUnet1DConfig config)
     {
@@ -221,19 +198,20 @@ internal static class BenchSamplerCommand
     /// The network of a policy checkpoint (from train) or of a network checkpoint (from import), eval mode, prepared
     /// for inference; with <paramref name="observations"/>, also the policy's conditioning from those recordings.
     /// </summary>
-    static ConditionalUnet1D LoadNetwork(string directory, FileInfo? observations, out RecordedConditions? recorded)
+    static ConditionalUnet1D LoadNetwork(string directory, string? observations, out RecordedConditions? recorded)
     {
         recorded = null;
         if (!File.Exists(Path.Combine(directory, PolicyCheckpoint.ConfigFile)))
         {
             if (observations is not null)
-                throw new ArgumentException($"--observations needs a policy checkpoint; '{directory}' has no {PolicyCheckpoint.ConfigFile}.");
+                throw new CliInputException("--observations", $"needs a policy checkpoint; '{directory}' has no {PolicyCheckpoint.ConfigFile}.");
             return UnetCheckpoint.Load(directory);
         }
         var (config, network, obsNormalizer, _) = PolicyCheckpoint.Load(directory);
         try
         {
-            if (observations is not null) recorded = new RecordedConditions(observations.FullName, config, obsNormalizer);
+            if (observations is not null)
+                recorded = CliErrors.Reading("--observations", observations, () => new RecordedConditions(observations, config, obsNormalizer));
             return network;
         }
         catch

@@ -2,109 +2,131 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using DiffPolicy.Cli.Evaluation;
-using DiffPolicy.Policy;
 using DiffPolicy.Control;
+using DiffPolicy.Data;
+using DiffPolicy.Policy;
 using NetMQ;
-using DiffPolicy.Sim.PushT.Rendering;
 using Spectre.Console;
 
 namespace DiffPolicy.Cli.Commands;
 
-internal static class EvalCommand
+/// <summary><c>diffpolicy eval</c>: closed-loop PushT evaluation of a checkpoint (or of a running server).</summary>
+internal sealed class EvalCommand : VerbCommand<EvalCommand.Settings>
 {
-    public static Command Create()
-    {
-        var firstSeed = new Option<long>("--seed-start") { Description = "First test seed (PushT's standard test seeds are 100000 … 100049).", DefaultValueFactory = _ => 100_000 };
-        var episodes = new Option<int>("--episodes") { Description = "Episodes, one per consecutive seed.", DefaultValueFactory = _ => 50 };
-        var maxSteps = new Option<int>("--max-steps") { Description = "Control steps per episode at most (stops early on success).", DefaultValueFactory = _ => 300 };
-        var video = new Option<DirectoryInfo?>("--video") { Description = "Write every episode as an animated GIF (episode_<seed>.gif) into this folder." };
-        var json = new Option<FileInfo?>("--json") { Description = "Write the report (summary and per-episode rows) as JSON." };
-        var transport = new Option<EvalTransport>("--transport")
-        {
-            Description = "inproc: a policy server in this process over ZeroMQ inproc:// (default); tcp: the same over loopback TCP; direct: no sockets.",
-            DefaultValueFactory = _ => EvalTransport.Inproc,
-        };
-        var connect = new Option<string?>("--connect") { Description = "Evaluate the policy of a running `diffpolicy serve` at this endpoint instead of loading a checkpoint." };
-        var policyOptions = new PolicyOptions();
-
-        var command = new Command("eval", "Closed-loop PushT evaluation of a policy checkpoint through the ZeroMQ path: score (mean max reward), success rate, seconds per action, chunk latency, ParaDiGMS iterations.")
-        {
-            firstSeed, episodes, maxSteps, video, json, transport, connect,
-        };
-        foreach (var option in policyOptions.All) command.Options.Add(option);
-
-        command.SetAction(parse =>
-        {
-            int count = parse.GetValue(episodes), limit = parse.GetValue(maxSteps);
-            long seed0 = parse.GetValue(firstSeed);
-            if (count < 1 || limit < 1 || seed0 < 0)
-            {
-                Console.Error.WriteLine("eval: --episodes and --max-steps must be at least 1, --seed-start at least 0.");
-                return 2;
-            }
-            string? remote = parse.GetValue(connect);
-            string? directory = remote is null ? policyOptions.Directory(parse, "eval") : remote;
-            if (directory is null) return 2;
-
-            DiffusionPolicy? loaded = null;
-            DiffusionChunkPolicy? chunkPolicy = null;
-            string description = "the server's";
-            if (remote is null)
-            {
-                (loaded, description) = policyOptions.Load(parse, directory);
-                chunkPolicy = new DiffusionChunkPolicy(loaded);
-            }
-            try
-            {
-                using var runner = remote is not null ? ZeroMqEpisodes.Remote(remote)
-                    : parse.GetValue(transport) == EvalTransport.Direct ? new DirectEpisodes(chunkPolicy!)
-                    : (IEpisodeRunner)ZeroMqEpisodes.Serving(chunkPolicy!, tcp: parse.GetValue(transport) == EvalTransport.Tcp);
-                var videoFolder = parse.GetValue(video);
-                var results = new List<EpisodeResult>();
-                var latencies = new List<double>();
-                var watch = Stopwatch.StartNew();
-                AnsiConsole.MarkupLineInterpolated($"Evaluating [bold]{directory}[/] on seeds {seed0} … {seed0 + count - 1} ({runner.Transport}): {description}, {TorchRuntime.Threads} threads");
-                AnsiConsole.Progress()
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                    .Start(context =>
-                    {
-                        var task = context.AddTask("episodes", maxValue: count);
-                        for (int i = 0; i < count; i++)
-                        {
-                            var clip = videoFolder is null ? null : new EpisodeVideo();
-                            var result = PushTEvaluation.RunEpisode(runner, seed0 + i, limit, latencies, clip);
-                            clip?.Save(Path.Combine(videoFolder!.FullName, $"episode_{result.Seed}.gif"));
-                            results.Add(result);
-                            task.Description = string.Create(CultureInfo.InvariantCulture,
-                                $"episodes: score {results.Average(r => r.Score):F3}, success {results.Count(r => r.Success)}/{results.Count}");
-                            task.Increment(1);
-                        }
-                    });
-                var report = EvaluationReport.From(directory, description, runner.Transport, results, latencies, watch.Elapsed.TotalSeconds);
-                Print(report);
-                if (parse.GetValue(json) is { } path)
-                {
-                    File.WriteAllText(path.FullName, report.ToJson());
-                    AnsiConsole.MarkupLineInterpolated($"Report: {path.FullName}");
-                }
-                return 0;
-            }
-            finally
-            {
-                chunkPolicy?.Dispose();
-                loaded?.Dispose();
-                NetMQConfig.Cleanup(block: false);
-            }
-        });
-        return command;
-    }
-
     /// <summary>How <c>eval</c> reaches the policy it loaded.</summary>
     internal enum EvalTransport
     {
         Inproc,
         Tcp,
         Direct,
+    }
+
+    public sealed record Settings(
+        PolicySettings Policy, long SeedStart = 100_000, int Episodes = 50, int MaxSteps = 300, string? Video = null, string? Json = null,
+        EvalTransport Transport = EvalTransport.Inproc, string? Connect = null);
+
+    public const int MaxEpisodes = 100_000, MaxControlSteps = 100_000;
+
+    readonly Option<long> seedStart = PushTOptions.SeedStart(100_000);
+    readonly Option<int> episodes = CliOptions.Int("--episodes", "Episodes, one per consecutive seed.", 50, 1, MaxEpisodes);
+    readonly Option<int> maxSteps = CliOptions.Int("--max-steps", "Control steps per episode at most (stops early on success).", 300, 1, MaxControlSteps);
+    readonly Option<DirectoryInfo?> video = CliOptions.OutputFolder("--video", "Write every episode as an animated GIF (episode_<seed>.gif) into this folder.");
+    readonly Option<FileInfo?> json = CliOptions.OutputFile("--json", "Write the report (summary and per-episode rows) as JSON.");
+    readonly Option<EvalTransport> transport = CliOptions.Choice("--transport",
+        "inproc: a policy server in this process over ZeroMQ inproc:// (default); tcp: the same over loopback TCP; direct: no sockets.", EvalTransport.Inproc);
+    readonly Option<string?> connect = new("--connect") { Description = "Evaluate the policy of a running `diffpolicy serve` at this endpoint instead of loading a checkpoint." };
+    readonly PolicyOptions policy = new();
+
+    public EvalCommand()
+        : base("eval", "Closed-loop PushT evaluation of a policy checkpoint through the ZeroMQ path: score (mean max reward), success rate, seconds per action, chunk latency, ParaDiGMS iterations.")
+    {
+        Add(seedStart, episodes, maxSteps, video, json, transport, connect);
+        Add([.. policy.All]);
+    }
+
+    public override Settings Bind(ParseResult parse) => new(
+        policy.Bind(parse), parse.GetValue(seedStart), parse.GetValue(episodes), parse.GetValue(maxSteps), parse.GetValue(video)?.FullName,
+        parse.GetValue(json)?.FullName, parse.GetValue(transport), parse.GetValue(connect));
+
+    public override int Run(Settings settings, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        PushTOptions.CheckSeeds(settings.SeedStart, settings.Episodes);
+        string? jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
+        var videos = new VideoFolder(OutputPaths.Folder("--video", settings.Video is null ? null : new DirectoryInfo(settings.Video)));
+
+        DiffusionPolicy? loaded = null;
+        DiffusionChunkPolicy? chunkPolicy = null;
+        string description = "the server's", source = settings.Connect ?? Path.GetFullPath(settings.Policy.Checkpoint);
+        try
+        {
+            if (settings.Connect is null)
+            {
+                (loaded, description) = settings.Policy.Load();
+                chunkPolicy = new DiffusionChunkPolicy(loaded);
+            }
+            using var runner = Connect(settings, chunkPolicy);
+            var results = new List<EpisodeResult>();
+            var latencies = new List<double>();
+            var watch = Stopwatch.StartNew();
+            AnsiConsole.MarkupLineInterpolated($"Evaluating [bold]{source}[/] on seeds {settings.SeedStart} … {settings.SeedStart + settings.Episodes - 1} ({runner.Transport}): {description}, {TorchRuntime.Threads} threads");
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var task = context.AddTask("episodes", maxValue: settings.Episodes);
+                    for (int i = 0; i < settings.Episodes && !cancel.IsCancellationRequested; i++)
+                    {
+                        long seed = settings.SeedStart + i;
+                        results.Add(videos.Record($"episode_{seed}", observe => PushTEvaluation.RunEpisode(runner, seed, settings.MaxSteps, latencies, observe)));
+                        task.Description = string.Create(CultureInfo.InvariantCulture,
+                            $"episodes: score {results.Average(r => r.Score):F3}, success {results.Count(r => r.Success)}/{results.Count}");
+                        task.Increment(1);
+                    }
+                });
+            if (results.Count == 0) throw new OperationCanceledException();
+            var report = EvaluationReport.From(source, description, runner.Transport, results, latencies, watch.Elapsed.TotalSeconds);
+            Print(report);
+            if (jsonPath is not null)
+            {
+                AtomicFile.WriteAllText(jsonPath, report.ToJson());
+                AnsiConsole.MarkupLineInterpolated($"Report: {jsonPath}");
+            }
+            if (results.Count < settings.Episodes)
+            {
+                AnsiConsole.MarkupLineInterpolated($"Interrupted after {results.Count} of {settings.Episodes} episodes; the report covers those.");
+                return ExitCodes.Interrupted;
+            }
+            return ExitCodes.Done;
+        }
+        catch (TimeoutException e) when (settings.Connect is not null)
+        {
+            throw new TimeoutException($"--connect '{settings.Connect}': {e.Message}", e);
+        }
+        finally
+        {
+            chunkPolicy?.Dispose();
+            loaded?.Dispose();
+            NetMQConfig.Cleanup(block: false);
+        }
+    }
+
+    static IEpisodeRunner Connect(Settings settings, DiffusionChunkPolicy? policy)
+    {
+        if (settings.Connect is { } endpoint)
+        {
+            try
+            {
+                return ZeroMqEpisodes.Remote(endpoint);
+            }
+            catch (Exception e) when (e is NetMQException or ArgumentException)
+            {
+                throw new CliInputException("--connect", $"cannot connect to '{endpoint}': {e.Message}", e);
+            }
+        }
+        return settings.Transport == EvalTransport.Direct
+            ? new DirectEpisodes(policy!)
+            : ZeroMqEpisodes.Serving(policy!, tcp: settings.Transport == EvalTransport.Tcp);
     }
 
     static void Print(EvaluationReport report)

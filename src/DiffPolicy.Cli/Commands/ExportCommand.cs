@@ -1,72 +1,36 @@
 using System.CommandLine;
-using DiffPolicy.Policy.Checkpoints;
 using DiffPolicy.Policy.Export;
-using DiffPolicy.Policy.Network;
 
 namespace DiffPolicy.Cli.Commands;
 
 /// <summary><c>diffpolicy export --onnx FILE</c>: the noise-prediction network as an ONNX model (docs/onnx.md).</summary>
-internal static class ExportCommand
+internal sealed class ExportCommand : VerbCommand<ExportCommand.Settings>
 {
-    public static Command Create()
+    public sealed record Settings(string Checkpoint, string? Onnx);
+
+    readonly Option<DirectoryInfo> checkpoint = new("--checkpoint")
     {
-        var checkpoint = new Option<DirectoryInfo>("--checkpoint")
-        {
-            Description = "A policy checkpoint (policy.json) or a network checkpoint from `import` (unet.config.json).",
-            DefaultValueFactory = _ => new DirectoryInfo(PolicyOptions.DefaultCheckpoint),
-        };
-        var onnx = new Option<FileInfo?>("--onnx") { Description = "Write the noise-prediction network here as ONNX (opset 17, dynamic batch and horizon)." };
-        var command = new Command("export", "Export the checkpoint's noise-prediction network for other runtimes (ONNX Runtime, TensorRT, Python).")
-        {
-            checkpoint, onnx,
-        };
-        command.SetAction(parse => Run(new Settings(parse.GetValue(checkpoint)!.FullName, parse.GetValue(onnx)?.FullName)));
-        return command;
+        Description = "A policy checkpoint (policy.json) or a network checkpoint from `import` (unet.config.json).",
+        DefaultValueFactory = _ => new DirectoryInfo(PolicyOptions.DefaultCheckpoint),
+    };
+    readonly Option<FileInfo?> onnx = CliOptions.OutputFile("--onnx", "Write the noise-prediction network here as ONNX (opset 17, dynamic batch and horizon).");
+
+    public ExportCommand()
+        : base("export", "Export the checkpoint's noise-prediction network for other runtimes (ONNX Runtime, TensorRT, Python).")
+    {
+        Add(checkpoint, onnx);
     }
 
-    internal sealed record Settings(string Checkpoint, string? Onnx);
+    public override Settings Bind(ParseResult parse) => new(parse.GetValue(checkpoint)!.FullName, parse.GetValue(onnx)?.FullName);
 
-    /// <returns>0 written, 2 bad input (the message names the option or file at fault), 1 failed while writing.</returns>
-    internal static int Run(Settings settings)
+    public override int Run(Settings settings, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (settings.Onnx is null)
-        {
-            Console.Error.WriteLine("export: nothing to export: pass --onnx FILE.");
-            return 2;
-        }
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(settings.Onnx));
-        if (folder is not null && !Directory.Exists(folder))
-        {
-            Console.Error.WriteLine($"export: --onnx: the folder '{folder}' does not exist.");
-            return 2;
-        }
-        ConditionalUnet1D network;
-        try
-        {
-            if (!Directory.Exists(settings.Checkpoint)) throw new DirectoryNotFoundException($"--checkpoint: no directory '{settings.Checkpoint}'.");
-            network = File.Exists(Path.Combine(settings.Checkpoint, PolicyCheckpoint.ConfigFile))
-                ? PolicyCheckpoint.Load(settings.Checkpoint).Network
-                : UnetCheckpoint.Load(settings.Checkpoint);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or FormatException)
-        {
-            Console.Error.WriteLine($"export: {e.Message}");
-            return 2;
-        }
-        using (network)
-        {
-            try
-            {
-                UnetOnnxExport.Write(network, settings.Onnx, new Dictionary<string, string> { ["checkpoint"] = settings.Checkpoint });
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"export: --onnx '{settings.Onnx}': {e.Message}");
-                return 1;
-            }
-        }
-        Console.WriteLine($"wrote {settings.Onnx}: ConditionalUnet1D, ONNX opset {UnetOnnxExport.Opset}, inputs sample (batch, horizon, {network.Config.InputDim}), timestep (batch) int64, global_cond (batch, {network.Config.GlobalCondDim}); output (batch, horizon, {network.Config.InputDim})");
-        return 0;
+        if (settings.Onnx is null) throw new CliInputException("--onnx", "nothing to export: pass --onnx FILE.");
+        string onnxPath = OutputPaths.File("--onnx", new FileInfo(settings.Onnx))!;
+        using var network = PolicyOptions.LoadNetwork(settings.Checkpoint);
+        UnetOnnxExport.Write(network, onnxPath, new Dictionary<string, string> { ["checkpoint"] = settings.Checkpoint });
+        Console.WriteLine($"wrote {onnxPath}: ConditionalUnet1D, ONNX opset {UnetOnnxExport.Opset}, inputs sample (batch, horizon, {network.Config.InputDim}), timestep (batch) int64, global_cond (batch, {network.Config.GlobalCondDim}); output (batch, horizon, {network.Config.InputDim})");
+        return ExitCodes.Done;
     }
 }

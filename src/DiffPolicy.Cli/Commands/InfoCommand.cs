@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Reflection;
 using DiffPolicy.Policy;
 using Spectre.Console;
@@ -6,38 +7,37 @@ using TorchSharp;
 
 namespace DiffPolicy.Cli.Commands;
 
-internal static class InfoCommand
+/// <summary><c>diffpolicy info</c>: libtorch, device, threads and package versions.</summary>
+internal sealed class InfoCommand : VerbCommand<InfoCommand.Settings>
 {
-    public static Command Create()
+    public sealed record Settings(string Device = "auto");
+
+    readonly Option<string> device = CliOptions.Device();
+
+    public InfoCommand()
+        : base("info", "Show the libtorch version, the selected device, CUDA availability, threads and package versions.")
     {
-        var device = CommonOptions.Device();
-        var command = new Command("info", "Show the libtorch version, the selected device, CUDA availability, threads and package versions.")
-        {
-            device,
-        };
-        command.SetAction(parse =>
-        {
-            var resolved = TorchRuntime.ResolveDevice(parse.GetValue(device)!);
-            var table = new Table().AddColumn("item").AddColumn("value");
-            table.AddRow("libtorch", TorchRuntime.LibTorchVersion);
-            table.AddRow("build backend", TorchRuntime.BuildBackend);
-            table.AddRow("device", resolved.ToString());
-            table.AddRow("cuda available", TorchRuntime.CudaAvailable ? "yes" : "no");
-            table.AddRow("threads (libtorch)", TorchRuntime.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            table.AddRow("processors", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            table.AddRow(".NET", Environment.Version.ToString());
-            foreach (var (name, type) in new (string, Type)[]
-            {
-                ("TorchSharp", typeof(torch)),
-                ("diffpolicy", typeof(InfoCommand)),
-            })
-            {
-                table.AddRow(name, Markup.Escape(VersionOf(type)));
-            }
-            AnsiConsole.Write(table);
-            return 0;
-        });
-        return command;
+        Add(device);
+    }
+
+    public override Settings Bind(ParseResult parse) => new(parse.GetValue(device)!);
+
+    public override int Run(Settings settings, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var resolved = CliErrors.Reading("--device", settings.Device, () => TorchRuntime.ResolveDevice(settings.Device));
+        var table = new Table().AddColumn("item").AddColumn("value");
+        table.AddRow("libtorch", TorchRuntime.LibTorchVersion);
+        table.AddRow("build backend", TorchRuntime.BuildBackend);
+        table.AddRow("device", resolved.ToString());
+        table.AddRow("cuda available", TorchRuntime.CudaAvailable ? "yes" : "no");
+        table.AddRow("threads (libtorch)", TorchRuntime.Threads.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("processors", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture));
+        table.AddRow(".NET", Environment.Version.ToString());
+        table.AddRow("TorchSharp", Markup.Escape(VersionOf(typeof(torch))));
+        table.AddRow("diffpolicy", Markup.Escape(VersionOf(typeof(InfoCommand))));
+        AnsiConsole.Write(table);
+        return ExitCodes.Done;
     }
 
     static string VersionOf(Type type) =>

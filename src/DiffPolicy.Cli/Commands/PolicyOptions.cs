@@ -2,8 +2,41 @@ using System.CommandLine;
 using DiffPolicy.Policy;
 using DiffPolicy.Policy.Checkpoints;
 using DiffPolicy.Policy.Network;
+using DiffPolicy.Policy.Sampling;
 
 namespace DiffPolicy.Cli.Commands;
+
+/// <summary>What a verb that runs a checkpoint needs to load it.</summary>
+internal sealed record PolicySettings(string Checkpoint, SamplingSettings Sampling, string Device = "auto", int Threads = 0, NetworkBackend Backend = NetworkBackend.Auto)
+{
+    /// <summary>
+    /// Loads the checkpoint with the sampling settings applied and warms it up; sets the thread count (one intra-op
+    /// thread when ParaDiGMS workers share the cores and --threads is not given). A checkpoint that is missing or
+    /// does not fit its policy.json is bad input naming --checkpoint and the file.
+    /// </summary>
+    public (DiffusionPolicy Policy, string Description) Load()
+    {
+        string directory = Path.GetFullPath(Checkpoint);
+        if (!Directory.Exists(directory) && !Directory.Exists(directory + ".old"))
+            throw new CliInputException("--checkpoint", $"no checkpoint at '{directory}'. Run from the repository root, or pass --checkpoint DIR.");
+        var stored = CliErrors.Reading("--checkpoint", directory,
+            () => PolicyConfig.Load(Path.Combine(AtomicDirectory.Resolve(directory), PolicyCheckpoint.ConfigFile)));
+        var (scheduler, sampler) = Sampling.Resolve(stored);
+        TorchRuntime.SetThreads(Threads == 0 && sampler.Method == SamplerMethod.Paradigms && sampler.Workers > 1 ? 1 : Threads);
+        var device = CliErrors.Reading("--device", Device, () => TorchRuntime.ResolveDevice(Device));
+        var policy = CliErrors.Reading("--checkpoint", directory, () => DiffusionPolicy.Load(directory, device, scheduler, sampler, Backend));
+        try
+        {
+            policy.WarmUp();
+        }
+        catch
+        {
+            policy.Dispose();
+            throw;
+        }
+        return (policy, SamplingSettings.Describe(scheduler, sampler));
+    }
+}
 
 /// <summary>The options of every verb that loads a checkpoint to run it (eval, serve, soak): checkpoint, sampling, device, threads.</summary>
 internal sealed class PolicyOptions
@@ -18,38 +51,31 @@ internal sealed class PolicyOptions
 
     public SamplingOptions Sampling { get; } = new();
 
-    public Option<string> Device { get; } = CommonOptions.Device();
+    public Option<string> Device { get; } = CliOptions.Device();
 
-    public Option<int> Threads { get; } = CommonOptions.Threads();
+    public Option<int> Threads { get; } = CliOptions.Threads();
 
-    public Option<string> Backend { get; } = CommonOptions.Backend();
+    public Option<NetworkBackend> Backend { get; } = CliOptions.Choice("--backend",
+        "Network implementation: auto (fast on a CPU, torch on CUDA), fast (fused CPU forward) or torch (TorchSharp).", NetworkBackend.Auto);
 
     public IEnumerable<Option> All => new Option[] { Checkpoint, Device, Threads, Backend }.Concat(Sampling.All);
 
-    /// <summary>The checkpoint's directory, or null (after saying why on stderr) when there is none.</summary>
-    public string? Directory(ParseResult parse, string verb)
+    public PolicySettings Bind(ParseResult parse)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        string directory = parse.GetValue(Checkpoint)!.FullName;
-        if (System.IO.Directory.Exists(directory) || System.IO.Directory.Exists(directory + ".old")) return directory;
-        Console.Error.WriteLine($"{verb}: no checkpoint at '{directory}'. Run from the repository root, or pass --checkpoint DIR.");
-        return null;
+        return new(parse.GetValue(Checkpoint)!.FullName, Sampling.Bind(parse), parse.GetValue(Device)!, parse.GetValue(Threads), parse.GetValue(Backend));
     }
 
     /// <summary>
-    /// Loads the checkpoint at <paramref name="directory"/> with the sampling options applied and warms it up; sets the
-    /// thread count (one intra-op thread when ParaDiGMS workers share the cores and --threads is not given).
+    /// The network of a policy checkpoint (policy.json, from train) or of a network checkpoint (unet.config.json, from
+    /// import), eval mode, prepared for inference; what is missing or does not fit is bad input naming --checkpoint.
     /// </summary>
-    public (DiffusionPolicy Policy, string Sampler) Load(ParseResult parse, string directory)
+    public static ConditionalUnet1D LoadNetwork(string directory)
     {
-        ArgumentNullException.ThrowIfNull(parse);
-        var stored = PolicyConfig.Load(Path.Combine(AtomicDirectory.Resolve(directory), PolicyCheckpoint.ConfigFile));
-        var (scheduler, sampler) = Sampling.Resolve(parse, stored);
-        int threads = parse.GetValue(Threads);
-        TorchRuntime.SetThreads(threads == 0 && sampler.Method == Policy.Sampling.SamplerMethod.Paradigms && sampler.Workers > 1 ? 1 : threads);
-        var policy = DiffusionPolicy.Load(directory, TorchRuntime.ResolveDevice(parse.GetValue(Device)!), scheduler, sampler,
-            NoisePredictors.Parse(parse.GetValue(Backend)!));
-        policy.WarmUp();
-        return (policy, SamplingOptions.Describe(scheduler, sampler));
+        if (!System.IO.Directory.Exists(directory) && !System.IO.Directory.Exists(directory + ".old"))
+            throw new CliInputException("--checkpoint", $"no checkpoint at '{directory}'.");
+        return CliErrors.Reading("--checkpoint", directory, () => File.Exists(Path.Combine(AtomicDirectory.Resolve(directory), PolicyCheckpoint.ConfigFile))
+            ? PolicyCheckpoint.Load(directory).Network
+            : UnetCheckpoint.Load(directory));
     }
 }

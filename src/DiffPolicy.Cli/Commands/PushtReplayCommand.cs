@@ -1,79 +1,65 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using DiffPolicy.Sim.PushT.Rendering;
+using DiffPolicy.Data;
 using DiffPolicy.Sim.PushT.Replay;
 using Spectre.Console;
 
 namespace DiffPolicy.Cli.Commands;
 
 /// <summary><c>diffpolicy pusht replay</c>: run given actions from given states, in the reference trajectory format.</summary>
-internal static class PushtReplayCommand
+internal sealed class PushtReplayCommand : VerbCommand<PushtReplayCommand.Settings>
 {
-    public static Command Create()
+    public sealed record Settings(string Input, string? Output = null, string? Video = null);
+
+    readonly Option<FileInfo> input = CliOptions.InputFile("--input",
+        "JSON array of scenarios, each with \"initial_state\" (5 numbers) or \"seed\", and \"actions\" ([[x, y], …]).");
+    readonly Option<FileInfo?> output = CliOptions.OutputFile("--output",
+        "Where to write the scenarios with \"initial_state\", \"states\" and \"coverage\" filled in (default: standard output).");
+    readonly Option<DirectoryInfo?> video = CliOptions.OutputFolder("--video", "Also write each scenario as an animated GIF (scenario_<index>.gif) into this folder.");
+
+    public PushtReplayCommand()
+        : base("replay", "Replay action sequences on the simulator and write the trajectories (the format of reference_trajectories.json).")
     {
-        var input = new Option<FileInfo>("--input")
+        Add(input, output, video);
+    }
+
+    public override Settings Bind(ParseResult parse) => new(parse.GetValue(input)!.FullName, parse.GetValue(output)?.FullName, parse.GetValue(video)?.FullName);
+
+    public override int Run(Settings settings, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        string? outputPath = OutputPaths.File("--output", settings.Output is null ? null : new FileInfo(settings.Output));
+        var videos = new VideoFolder(OutputPaths.Folder("--video", settings.Video is null ? null : new DirectoryInfo(settings.Video)));
+        var (scenarios, requests) = CliErrors.Reading("--input", settings.Input, () =>
         {
-            Description = "JSON array of scenarios, each with \"initial_state\" (5 numbers) or \"seed\", and \"actions\" ([[x, y], …]).",
-            Required = true,
-        };
-        var output = new Option<FileInfo?>("--output")
-        {
-            Description = "Where to write the scenarios with \"initial_state\", \"states\" and \"coverage\" filled in (default: standard output).",
-        };
-        var video = new Option<DirectoryInfo?>("--video")
-        {
-            Description = "Also write each scenario as an animated GIF (scenario_<index>.gif) into this folder.",
-        };
-        var command = new Command("replay", "Replay action sequences on the simulator and write the trajectories (the format of reference_trajectories.json).")
-        {
-            input,
-            output,
-            video,
-        };
-        command.SetAction(parse =>
-        {
-            var inputFile = parse.GetValue(input)!;
-            var outputFile = parse.GetValue(output);
-            var videoFolder = parse.GetValue(video);
-            try
-            {
-                var scenarios = ReplayFile.Load(inputFile.FullName);
-                var results = new List<JsonObject>(scenarios.Count);
-                var table = new Table().AddColumn("scenario").AddColumn("start").AddColumn("steps").AddColumn("final coverage").AddColumn("max coverage");
-                for (var i = 0; i < scenarios.Count; i++)
-                {
-                    var request = ReplayFile.Parse(scenarios[i], i);
-                    var clip = videoFolder is null ? null : new EpisodeVideo();
-                    var result = ReplayResult.Run(request, clip is null ? null : clip.Add);
-                    clip?.Save(Path.Combine(videoFolder!.FullName, $"scenario_{i}.gif"));
-                    results.Add(ReplayFile.WithResult(scenarios[i], result));
-                    table.AddRow(
-                        i.ToString(CultureInfo.InvariantCulture),
-                        request.Seed is { } seed ? $"seed {seed}" : "state",
-                        request.Actions.Count.ToString(CultureInfo.InvariantCulture),
-                        result.Coverage[^1].ToString("F4", CultureInfo.InvariantCulture),
-                        result.Coverage.Max().ToString("F4", CultureInfo.InvariantCulture));
-                }
-                var json = ReplayFile.Serialize(results);
-                if (outputFile is null)
-                {
-                    Console.Out.WriteLine(json);
-                }
-                else
-                {
-                    File.WriteAllText(outputFile.FullName, json);
-                    AnsiConsole.Write(table);
-                    AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(outputFile.FullName)}[/]");
-                }
-                return 0;
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
-            {
-                Console.Error.WriteLine($"pusht replay: {e.Message}");
-                return 2;
-            }
+            var loaded = ReplayFile.Load(settings.Input);
+            return (loaded, loaded.Select(ReplayFile.Parse).ToList());
         });
-        return command;
+        var results = new List<JsonObject>(scenarios.Count);
+        var table = new Table().AddColumn("scenario").AddColumn("start").AddColumn("steps").AddColumn("final coverage").AddColumn("max coverage");
+        for (var i = 0; i < scenarios.Count; i++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var request = requests[i];
+            var result = videos.Record($"scenario_{i}", observe => ReplayResult.Run(request, observe));
+            results.Add(ReplayFile.WithResult(scenarios[i], result));
+            table.AddRow(
+                i.ToString(CultureInfo.InvariantCulture),
+                request.Seed is { } seed ? $"seed {seed}" : "state",
+                request.Actions.Count.ToString(CultureInfo.InvariantCulture),
+                result.Coverage[^1].ToString("F4", CultureInfo.InvariantCulture),
+                result.Coverage.Max().ToString("F4", CultureInfo.InvariantCulture));
+        }
+        var json = ReplayFile.Serialize(results);
+        if (outputPath is null)
+        {
+            Console.Out.WriteLine(json);
+            return ExitCodes.Done;
+        }
+        AtomicFile.WriteAllText(outputPath, json);
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(outputPath)}[/]");
+        return ExitCodes.Done;
     }
 }

@@ -2,94 +2,79 @@ using System.CommandLine;
 using System.Globalization;
 using DiffPolicy.Cli.Soak;
 using DiffPolicy.Control;
+using DiffPolicy.Data;
 using NetMQ;
 using Spectre.Console;
 
 namespace DiffPolicy.Cli.Commands;
 
 /// <summary><c>diffpolicy soak</c>: the real-time closed loop on loopback for a while; latency, slack, misses, memory.</summary>
-internal static class SoakCommand
+internal sealed class SoakCommand : VerbCommand<SoakCommand.Settings>
 {
-    public static Command Create()
+    public sealed record Settings(PolicySettings Policy, TimeSpan Duration, int? Lead = null, string? Json = null, string? Plot = null);
+
+    public static readonly TimeSpan MinDuration = TimeSpan.FromSeconds(10), MaxDuration = TimeSpan.FromDays(7);
+
+    /// <summary>A bound for the parser; the policy's own (horizon − n_obs_steps + 1 actions per chunk) is checked when it is loaded.</summary>
+    public const int MaxLead = 1000;
+
+    readonly Option<TimeSpan> duration = CliOptions.Duration("--duration", "How long to run: 90s, 10m, 1h (or seconds).", TimeSpan.FromMinutes(10), MinDuration, MaxDuration);
+    readonly Option<int?> lead = CliOptions.OptionalInt("--lead",
+        "Ask for the next chunk when this many planned actions remain, at most the actions a chunk carries (default horizon − n_obs_steps + 1 − n_action_steps: a new chunk every n_action_steps steps).", 1, MaxLead);
+    readonly Option<FileInfo?> json = CliOptions.OutputFile("--json", "Write the report (percentiles, misses, memory, samples) as JSON.");
+    readonly Option<FileInfo?> plot = CliOptions.OutputFile("--plot", "Write chunk latency and RSS over time as a PNG.");
+    readonly PolicyOptions policy = new();
+
+    public SoakCommand()
+        : base("soak", "Run a policy server and the real-time PushT robot on loopback for a duration: chunk latency and slack percentiles (HdrHistogram), deadline misses, RSS, native tensors, GC.")
     {
-        var duration = new Option<TimeSpan>("--duration")
+        Add(duration, lead, json, plot);
+        Add([.. policy.All]);
+    }
+
+    public override Settings Bind(ParseResult parse) =>
+        new(policy.Bind(parse), parse.GetValue(duration), parse.GetValue(lead), parse.GetValue(json)?.FullName, parse.GetValue(plot)?.FullName);
+
+    public override int Run(Settings settings, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        string? jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
+        string? plotPath = OutputPaths.File("--plot", settings.Plot is null ? null : new FileInfo(settings.Plot));
+        var (loaded, description) = settings.Policy.Load();
+        using var diffusion = loaded;
+        using var chunkPolicy = new DiffusionChunkPolicy(diffusion);
+        if (settings.Lead is { } l && l > chunkPolicy.Metadata.PredictedSteps)
+            throw new CliInputException("--lead", $"--lead {l} exceeds the {chunkPolicy.Metadata.PredictedSteps} actions a chunk of this policy carries.");
+        var span = settings.Duration;
+        AnsiConsole.MarkupLineInterpolated($"Soaking [bold]{Path.GetFullPath(settings.Policy.Checkpoint)}[/] for {span}: {description}, real time on loopback TCP");
+        SoakReport? report = null;
+        try
         {
-            Description = "How long to run: 90s, 10m, 1h (or seconds).",
-            DefaultValueFactory = _ => TimeSpan.FromMinutes(10),
-            CustomParser = result => ParseDuration(result.Tokens.Single().Value) ?? Fail(result),
-        };
-        var lead = new Option<int?>("--lead") { Description = "Ask for the next chunk when this many planned actions remain (default horizon − n_obs_steps + 1 − n_action_steps: a new chunk every n_action_steps steps)." };
-        var json = new Option<FileInfo?>("--json") { Description = "Write the report (percentiles, misses, memory, samples) as JSON." };
-        var plot = new Option<FileInfo?>("--plot") { Description = "Write chunk latency and RSS over time as a PNG." };
-        var policyOptions = new PolicyOptions();
-        var command = new Command("soak", "Run a policy server and the real-time PushT robot on loopback for a duration: chunk latency and slack percentiles (HdrHistogram), deadline misses, RSS, native tensors, GC.")
-        {
-            duration, lead, json, plot,
-        };
-        foreach (var option in policyOptions.All) command.Options.Add(option);
-        command.SetAction(parse =>
-        {
-            if (parse.GetValue(lead) is < 1)
+            AnsiConsole.Live(Status(null, null, span)).Start(context =>
             {
-                Console.Error.WriteLine("soak: --lead must be at least 1.");
-                return 2;
-            }
-            if (policyOptions.Directory(parse, "soak") is not { } directory) return 2;
-            var (loaded, description) = policyOptions.Load(parse, directory);
-            using var diffusion = loaded;
-            using var policy = new DiffusionChunkPolicy(diffusion);
-            var span = parse.GetValue(duration);
-            AnsiConsole.MarkupLineInterpolated($"Soaking [bold]{directory}[/] for {span}: {description}, real time on loopback TCP");
-            SoakReport? report = null;
-            try
-            {
-                AnsiConsole.Live(Status(null, null, span)).Start(context =>
+                report = new SoakRun(chunkPolicy, span) { Lead = settings.Lead }.Run(description, (sample, latency) =>
                 {
-                    report = new SoakRun(policy, span) { Lead = parse.GetValue(lead) }.Run(description, (sample, latency) =>
-                    {
-                        context.UpdateTarget(Status(sample, latency, span));
-                        context.Refresh();
-                    });
-                });
-            }
-            finally
-            {
-                NetMQConfig.Cleanup(block: false);
-            }
-            Print(report!);
-            if (parse.GetValue(json) is { } path)
-            {
-                File.WriteAllText(path.FullName, report!.ToJson());
-                AnsiConsole.MarkupLineInterpolated($"Report: {path.FullName}");
-            }
-            if (parse.GetValue(plot) is { } png)
-            {
-                SoakPlot.Save(report!, png.FullName);
-                AnsiConsole.MarkupLineInterpolated($"Plot: {png.FullName}");
-            }
-            return 0;
-        });
-        return command;
-    }
-
-    /// <summary>"90s", "10m", "1h", "1.5m" or plain seconds; null when it is none of these or not positive.</summary>
-    internal static TimeSpan? ParseDuration(string text)
-    {
-        var (number, unit) = text.Length > 0 && char.IsLetter(text[^1]) ? (text[..^1], text[^1]) : (text, 's');
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value <= 0) return null;
-        return unit switch
+                    context.UpdateTarget(Status(sample, latency, span));
+                    context.Refresh();
+                }, cancel);
+            });
+        }
+        finally
         {
-            's' => TimeSpan.FromSeconds(value),
-            'm' => TimeSpan.FromMinutes(value),
-            'h' => TimeSpan.FromHours(value),
-            _ => null,
-        };
-    }
-
-    static TimeSpan Fail(System.CommandLine.Parsing.ArgumentResult result)
-    {
-        result.AddError($"'{result.Tokens.Single().Value}' is not a duration: use 90s, 10m, 1h or seconds.");
-        return default;
+            NetMQConfig.Cleanup(block: false);
+        }
+        Print(report!);
+        if (jsonPath is not null)
+        {
+            AtomicFile.WriteAllText(jsonPath, report!.ToJson());
+            AnsiConsole.MarkupLineInterpolated($"Report: {jsonPath}");
+        }
+        if (plotPath is not null)
+        {
+            SoakPlot.Save(report!, plotPath);
+            AnsiConsole.MarkupLineInterpolated($"Plot: {plotPath}");
+        }
+        return cancel.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Done;
     }
 
     static Table Status(ProcessSample? sample, Percentiles? latency, TimeSpan duration)

@@ -7,71 +7,69 @@ using Spectre.Console;
 
 namespace DiffPolicy.Cli.Commands;
 
-internal static class TrainCommand
+/// <summary><c>diffpolicy train</c>: train a policy on demonstrations in a resumable run directory.</summary>
+internal sealed class TrainCommand : VerbCommand<TrainCommand.Settings>
 {
-    public static Command Create()
+    public sealed record Settings(string Config, string Data, string Out, int? Steps = null, string Device = "auto", int Threads = 0);
+
+    public const int MaxSteps = 100_000_000;
+
+    readonly Option<FileInfo> config = CliOptions.InputFile("--config", "Policy configuration (JSON), e.g. configs/pusht_keypoints.json.");
+    readonly Option<FileInfo> data = CliOptions.InputFile("--data", "Demonstrations (.npz with the config's obs_key, 'action' and 'episode_ends'), e.g. from `pusht collect`.");
+    readonly Option<DirectoryInfo?> output = CliOptions.OutputFolder("--out",
+        "Run directory: resumes from its last save if it holds one (same config and dataset); the trained policy is written to <out>/policy.", required: true);
+    readonly Option<int?> steps = CliOptions.OptionalInt("--steps",
+        "Override training.steps of the config; with a finished run's --out it extends that run (the cosine decay restarts over the new total). Not below the step the run has reached.", 1, MaxSteps);
+    readonly Option<string> device = CliOptions.Device();
+    readonly Option<int> threads = CliOptions.Threads();
+
+    public TrainCommand()
+        : base("train", "Train a DiffusionPolicy on demonstrations. Resumable: Ctrl-C or SIGTERM saves and stops (kill -9 loses at most save_every steps); run the same command again to go on.")
     {
-        var config = new Option<FileInfo>("--config")
-        {
-            Description = "Policy configuration (JSON), e.g. configs/pusht_keypoints.json.",
-            Required = true,
-        };
-        var data = new Option<FileInfo>("--data")
-        {
-            Description = "Demonstrations (.npz with the config's obs_key, 'action' and 'episode_ends'), e.g. from `pusht collect`.",
-            Required = true,
-        };
-        var output = new Option<DirectoryInfo>("--out")
-        {
-            Description = "Run directory: resumes from its last save if it holds one; the trained policy is written to <out>/policy.",
-            Required = true,
-        };
-        var steps = new Option<int?>("--steps") { Description = "Override training.steps of the config; with a finished run's --out it extends that run (the cosine decay restarts over the new total)." };
-        var device = CommonOptions.Device();
-        var threads = CommonOptions.Threads();
+        Add(config, data, output, steps, device, threads);
+    }
 
-        var command = new Command("train", "Train a DiffusionPolicy on demonstrations. Resumable: interrupt it (Ctrl-C saves; kill -9 loses at most save_every steps) and run the same command again.")
-        {
-            config, data, output, steps, device, threads,
-        };
-        command.SetAction((parse, cancel) => Task.FromResult(Run(parse, cancel)));
-        return command;
+    public override Settings Bind(ParseResult parse) => new(
+        parse.GetValue(config)!.FullName, parse.GetValue(data)!.FullName, parse.GetValue(output)!.FullName, parse.GetValue(steps), parse.GetValue(device)!, parse.GetValue(threads));
 
-        int Run(ParseResult parse, CancellationToken cancel)
-        {
-            var policyConfig = PolicyConfig.Load(parse.GetValue(config)!.FullName);
-            if (parse.GetValue(steps) is { } s)
-                policyConfig = policyConfig with { Training = policyConfig.Training with { Steps = s } };
-            TorchRuntime.SetThreads(parse.GetValue(threads));
-            var torchDevice = TorchRuntime.ResolveDevice(parse.GetValue(device)!);
-            var buffer = ReplayBuffer.Load(parse.GetValue(data)!.FullName);
-            var run = new TrainingRun(policyConfig, buffer, parse.GetValue(output)!.FullName, torchDevice);
+    public override int Run(Settings settings, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var policyConfig = CliErrors.Reading("--config", settings.Config, () => PolicyConfig.Load(settings.Config));
+        if (settings.Steps is { } s)
+            policyConfig = policyConfig with { Training = policyConfig.Training with { Steps = s } };
+        string directory = OutputPaths.Folder("--out", new DirectoryInfo(settings.Out))!;
+        TorchRuntime.SetThreads(settings.Threads);
+        var torchDevice = CliErrors.Reading("--device", settings.Device, () => TorchRuntime.ResolveDevice(settings.Device));
+        var buffer = CliErrors.Reading("--data", settings.Data, () => ReplayBuffer.Load(settings.Data));
+        var run = new TrainingRun(policyConfig, buffer, directory, torchDevice);
+        CliErrors.Reading("--data", settings.Data, run.CheckData);
+        CliErrors.Reading("--out", directory, run.CheckDirectory);
 
-            AnsiConsole.MarkupLineInterpolated(
-                $"Training on [bold]{buffer.Episodes}[/] episodes ({buffer.Steps} steps), device {torchDevice}, {TorchRuntime.Threads} threads → {run.PolicyDirectory}");
-            int reached = 0;
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                .Start(context =>
+        AnsiConsole.MarkupLineInterpolated(
+            $"Training on [bold]{buffer.Episodes}[/] episodes ({buffer.Steps} steps), device {torchDevice}, {TorchRuntime.Threads} threads → {run.PolicyDirectory}");
+        int reached = 0;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("train", maxValue: policyConfig.Training.Steps);
+                double? lastVal = null, lastScore = null;
+                var progress = new SynchronousProgress<TrainingProgress>(p =>
                 {
-                    var task = context.AddTask("train", maxValue: policyConfig.Training.Steps);
-                    double? lastVal = null, lastScore = null;
-                    var progress = new SynchronousProgress<TrainingProgress>(p =>
-                    {
-                        lastVal = p.ValLoss ?? lastVal;
-                        lastScore = p.Score ?? lastScore;
-                        task.Value = p.Step;
-                        string val = lastVal is { } v ? string.Create(CultureInfo.InvariantCulture, $" val {v:F4}") : "";
-                        string score = lastScore is { } sc ? string.Create(CultureInfo.InvariantCulture, $" score {sc:F3}") : "";
-                        task.Description = string.Create(CultureInfo.InvariantCulture,
-                            $"step {p.Step} loss {p.Loss:F4} lr {p.LearningRate:E1} {p.SamplesPerSecond:F0} samples/s{val}{score}");
-                    });
-                    reached = run.Run(progress, cancel: cancel);
+                    lastVal = p.ValLoss ?? lastVal;
+                    lastScore = p.Score ?? lastScore;
+                    task.Value = p.Step;
+                    string val = lastVal is { } v ? string.Create(CultureInfo.InvariantCulture, $" val {v:F4}") : "";
+                    string score = lastScore is { } sc ? string.Create(CultureInfo.InvariantCulture, $" score {sc:F3}") : "";
+                    task.Description = string.Create(CultureInfo.InvariantCulture,
+                        $"step {p.Step} loss {p.Loss:F4} lr {p.LearningRate:E1} {p.SamplesPerSecond:F0} samples/s{val}{score}");
                 });
-            LossCurve.Plot(run.LogPath, Path.Combine(parse.GetValue(output)!.FullName, "loss.png"));
-            AnsiConsole.MarkupLineInterpolated($"Stopped at step {reached}/{policyConfig.Training.Steps}; policy: {run.PolicyDirectory}; curve: loss.png");
-            return reached == policyConfig.Training.Steps ? 0 : 130;
-        }
+                reached = run.Run(progress, cancel: cancel);
+            });
+        LossCurve.Plot(run.LogPath, Path.Combine(directory, "loss.png"));
+        AnsiConsole.MarkupLineInterpolated($"Stopped at step {reached}/{policyConfig.Training.Steps}; policy: {run.PolicyDirectory}; curve: loss.png");
+        return reached == policyConfig.Training.Steps ? ExitCodes.Done : ExitCodes.Interrupted;
     }
 
     /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool).</summary>

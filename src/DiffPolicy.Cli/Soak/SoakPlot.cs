@@ -1,3 +1,4 @@
+using DiffPolicy.Data;
 using ScottPlot;
 
 namespace DiffPolicy.Cli.Soak;
@@ -24,6 +25,6 @@ internal static class SoakPlot
         plot.Title($"soak: {report.Chunks} chunks, {report.DeadlineMisses} deadline misses, p99 {report.ChunkLatencyMs.P99:F0} ms");
         plot.ShowLegend();
         PlotFonts.Apply(plot);
-        plot.SavePng(pngPath, 1000, 500);
+        AtomicFile.WriteAllBytes(pngPath, plot.GetImageBytes(1000, 500, ImageFormat.Png));
     }
 }

@@ -31,8 +31,11 @@ internal sealed class SoakRun(IChunkPolicy served, TimeSpan duration)
 
     public int? Lead { get; init; }
 
-    /// <summary>Runs to the end; <paramref name="progress"/> gets every process sample and the chunk latencies so far.</summary>
-    public SoakReport Run(string sampler, Action<ProcessSample, Percentiles>? progress = null)
+    /// <summary>
+    /// Runs to the end, or to the end of the episode during which <paramref name="cancel"/> is set;
+    /// <paramref name="progress"/> gets every process sample and the chunk latencies so far.
+    /// </summary>
+    public SoakReport Run(string sampler, Action<ProcessSample, Percentiles>? progress = null, CancellationToken cancel = default)
     {
         using var server = new BackgroundServer(policy, "tcp://127.0.0.1:*");
         using var robot = new PushTRobot(server.Endpoint, new PushTRobotOptions { Name = "soak", Mode = RobotMode.RealTime, Lead = Lead });
@@ -49,7 +52,7 @@ internal sealed class SoakRun(IChunkPolicy served, TimeSpan duration)
 
         int episodes = 0;
         long ticks = 0, startup = 0, dropped = 0, rehellos = 0;
-        while (true)
+        while (!cancel.IsCancellationRequested)
         {
             var ticksLeft = (int)((duration - clock.Elapsed).TotalSeconds / dt);
             if (ticksLeft < 10) break;

@@ -1,3 +1,4 @@
+using DiffPolicy.Data;
 using System.Globalization;
 using DiffPolicy.Policy.Network;
 using TorchSharp;
@@ -34,11 +35,7 @@ public static class UnetOnnxExport
     public static void Write(ConditionalUnet1D network, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var bytes = Serialize(network, metadata);
-        string full = Path.GetFullPath(path);
-        string temporary = full + ".tmp";
-        File.WriteAllBytes(temporary, bytes);
-        File.Move(temporary, full, overwrite: true);
+        AtomicFile.WriteAllBytes(path, Serialize(network, metadata));
     }
 
     sealed class Builder(ConditionalUnet1DConfig config, IReadOnlyDictionary<string, Tensor> stateDict)

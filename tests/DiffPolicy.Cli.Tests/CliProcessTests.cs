@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using DiffPolicy.Cli.Commands;
+using DiffPolicy.Data;
+
+namespace DiffPolicy.Cli.Tests;
+
+/// <summary>
+/// <c>diffpolicy</c> as a process: a signal makes <c>train</c> save and exit 130, and the next start resumes from that
+/// save; bad input and a full disk end in one stderr line and the documented exit code, with no stack trace.
+/// </summary>
+public sealed class CliProcessTests : IDisposable
+{
+    readonly string root = Directory.CreateTempSubdirectory("cli-process-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    static Process Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "diffpolicy.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        return Process.Start(start)!;
+    }
+
+    /// <summary>Runs to the end; stdout and stderr read concurrently (a full pipe would block the child).</summary>
+    static async Task<(int Exit, string Error)> Run(params string[] args)
+    {
+        using var process = Start(args);
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "diffpolicy did not finish within 3 minutes");
+        await output;
+        return (process.ExitCode, await error);
+    }
+
+    [Theory]
+    [InlineData("eval --episodes 0", ExitCodes.BadInput, "--episodes")]
+    [InlineData("frobnicate", ExitCodes.BadInput, "'frobnicate'")]
+    [InlineData("bench sim --rounds 1 --repeats 1 --json /dev/full", ExitCodes.Failed, "/dev/full")]
+    public async Task A_process_ends_bad_input_and_failures_with_one_line_and_the_documented_code(string commandLine, int exit, string named)
+    {
+        var (code, error) = await Run(commandLine.Split(' '));
+        Assert.Equal(exit, code);
+        string[] lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, error);
+        Assert.Contains(named, lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task Train_saves_on_a_signal_exits_130_and_the_next_start_resumes_from_the_save(string signal)
+    {
+        string config = Path.Combine(root, "config.json"), data = Path.Combine(root, "demos.npz"), run = Path.Combine(root, "run");
+        var policy = BadInputSweep.TrainConfig(steps: 1_000_000);
+        File.WriteAllText(config, (policy with { Training = policy.Training with { SaveEvery = 1_000_000, ValEvery = 1_000_000 } }).ToJson());
+        Npz.Save(data, BadInputSweep.DemonstrationArrays());
+
+        using var train = Start("train", "--config", config, "--data", data, "--out", run, "--threads", "1");
+        var output = train.StandardOutput.ReadToEndAsync();
+        var error = train.StandardError.ReadToEndAsync();
+        string log = Path.Combine(run, "log.csv");
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (LoggedSteps(log) < 3 && !train.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(200);
+        Assert.False(train.HasExited, $"train ended before the signal: {(train.HasExited ? await error : "")}");
+        Assert.True(LoggedSteps(log) >= 3, "train logged no steps within 3 minutes");
+
+        using (var kill = Process.Start("kill", ["-" + signal, train.Id.ToString(CultureInfo.InvariantCulture)])) kill.WaitForExit();
+        Assert.True(train.WaitForExit(TimeSpan.FromMinutes(2)), $"train did not stop within 2 minutes of SIG{signal}");
+        await output;
+        string stderr = await error;
+        Assert.True(train.ExitCode == ExitCodes.Interrupted, $"exit {train.ExitCode}: {stderr}");
+        Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
+
+        // The save holds the last logged step: nothing trained was lost.
+        using var progress = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "state", "progress.json")));
+        int saved = progress.RootElement.GetProperty("Step").GetInt32();
+        Assert.Equal(LoggedSteps(log), saved);
+        Assert.True(File.Exists(Path.Combine(run, "policy", "policy.json")));
+
+        var resumed = new TrainCommand().Run(new TrainCommand.Settings(config, data, run, Steps: saved + 2, Threads: 1));
+        Assert.Equal(ExitCodes.Done, resumed);
+        var steps = File.ReadAllLines(log).Skip(1).Select(l => int.Parse(l.Split(',')[0], CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(Enumerable.Range(1, saved + 2), steps);
+    }
+
+    static int LoggedSteps(string log)
+    {
+        try
+        {
+            return File.Exists(log) ? File.ReadAllLines(log).Skip(1).Count(l => l.Contains(',', StringComparison.Ordinal)) : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+}
