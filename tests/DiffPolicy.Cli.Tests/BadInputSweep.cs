@@ -210,6 +210,7 @@ public sealed class BadInputSweep : IDisposable
         paths["replay-short-state"] = Write("replay/short-state.json", "[{\"initial_state\": [1, 2, 3], \"actions\": [[1, 2]]}]");
         paths["replay-bad-action"] = Write("replay/bad-action.json", "[{\"seed\": 1, \"actions\": [[1, 2, 3]]}]");
         paths["replay-huge-seed"] = Write("replay/huge-seed.json", "[{\"seed\": 99999999999, \"actions\": [[1, 2]]}]");
+        paths["replay-huge-action"] = Write("replay/huge-action.json", "[{\"seed\": 1, \"actions\": [[1e308, -1e308]]}]");
         paths["replay"] = Write("replay/good.json", "[{\"seed\": 1, \"actions\": [[100, 100], [120, 110]]}]");
     }
 }

@@ -87,6 +87,31 @@ public sealed class CliProcessTests : IDisposable
         Assert.Equal(Enumerable.Range(1, saved + 2), steps);
     }
 
+    [Fact]
+    public async Task Eval_stopped_by_ctrl_c_writes_the_report_of_the_episodes_done_and_exits_130()
+    {
+        using var checkpoint = new TinyCheckpoint();
+        string videos = Path.Combine(root, "videos"), report = Path.Combine(root, "eval.json");
+        using var eval = Start("eval", "--checkpoint", checkpoint.Directory, "--episodes", "50", "--max-steps", "30", "--transport", "direct",
+            "--threads", "1", "--video", videos, "--json", report);
+        var output = eval.StandardOutput.ReadToEndAsync();
+        var error = eval.StandardError.ReadToEndAsync();
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (!File.Exists(Path.Combine(videos, "episode_100000.gif")) && !eval.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(200);
+        Assert.False(eval.HasExited, $"eval ended before the signal: {(eval.HasExited ? await error : "")}");
+
+        using (var kill = Process.Start("kill", ["-INT", eval.Id.ToString(CultureInfo.InvariantCulture)])) kill.WaitForExit();
+        Assert.True(eval.WaitForExit(TimeSpan.FromMinutes(2)), "eval did not stop within 2 minutes of Ctrl-C");
+        await output;
+        string stderr = await error;
+        Assert.True(eval.ExitCode == ExitCodes.Interrupted, $"exit {eval.ExitCode}: {stderr}");
+
+        using var json = JsonDocument.Parse(File.ReadAllText(report));
+        int episodes = json.RootElement.GetProperty("episodes").GetInt32();
+        Assert.InRange(episodes, 1, 49);
+        Assert.Equal(episodes, Directory.GetFiles(videos, "episode_*.gif").Length);
+    }
+
     static int LoggedSteps(string log)
     {
         try

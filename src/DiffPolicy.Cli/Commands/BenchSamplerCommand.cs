@@ -52,7 +52,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
     readonly Option<DirectoryInfo> checkpoint = CliOptions.InputFolder("--checkpoint",
         "A policy checkpoint (policy.json, e.g. checkpoints/pusht) or a network checkpoint from `import` (unet.config.json); random weights of the configuration below when absent.", required: false);
     readonly Option<int[]> downDims = CliOptions.IntList("--down-dims", "U-Net channels per level (random weights).", "64,128,256", 1, MaxChannels);
-    readonly Option<int> stepEmbed = CliOptions.Int("--step-embed", "Diffusion-step embedding size (random weights).", 128, 2, MaxChannels);
+    readonly Option<int> stepEmbed = CliOptions.Int("--step-embed", "Diffusion-step embedding size, even (random weights).", 128, 4, MaxChannels);
     readonly Option<int> kernel = CliOptions.Int("--kernel", "Convolution kernel size (random weights).", 5, 1, MaxKernel);
     readonly Option<int> globalCond = CliOptions.Int("--global-cond", "global_cond size, n_obs_steps × obs_dim (random weights; PushT keypoints: 2 × 18).", 36, 1, MaxCond);
     readonly Option<int> horizon = CliOptions.Int("--horizon", "Trajectory length (random weights).", 16, 1, MaxHorizon);

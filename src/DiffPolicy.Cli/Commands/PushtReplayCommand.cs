@@ -43,6 +43,9 @@ internal sealed class PushtReplayCommand : VerbCommand<PushtReplayCommand.Settin
             cancel.ThrowIfCancellationRequested();
             var request = requests[i];
             var result = videos.Record($"scenario_{i}", observe => ReplayResult.Run(request, observe));
+            int blownUp = result.Coverage.ToList().FindIndex(c => !double.IsFinite(c));
+            if (blownUp >= 0 || result.States.Any(s => !s.ToArray().All(double.IsFinite)))
+                throw new CliInputException("--input", $"scenario {i}: the simulation ran out of finite numbers (by step {Math.Max(0, blownUp)}): are its actions far outside the 512 × 512 workspace?");
             results.Add(ReplayFile.WithResult(scenarios[i], result));
             table.AddRow(
                 i.ToString(CultureInfo.InvariantCulture),
