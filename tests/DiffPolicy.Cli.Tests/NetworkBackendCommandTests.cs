@@ -47,13 +47,14 @@ public sealed class NetworkBackendCommandTests : IDisposable
     public void Bench_network_measures_every_backend_at_every_row_count_and_writes_its_report()
     {
         string json = Path.Combine(Path.GetDirectoryName(checkpoint.Directory)!, "bench_network.json");
-        var measurements = BenchNetworkCommand.Run(new BenchNetworkCommand.Settings(
+        int code = new BenchNetworkCommand().Run(new BenchNetworkCommand.Settings(
             checkpoint.Directory, [1, 3], [NetworkBackend.Torch, NetworkBackend.Fast], Calls: 3, Warmup: 1, Threads: 1, Seed: 0, Json: json));
-        Assert.Equal(["torch/1", "fast/1", "torch/3", "fast/3"], measurements.Select(m => $"{m.Backend}/{m.Rows}"));
-        Assert.All(measurements, m => Assert.True(m.MedianMs > 0 && m.MedianCpuMs > 0 && m.P10Ms <= m.P90Ms, m.ToString()));
-        Assert.All(measurements.Where(m => m.Backend == "torch"), m => Assert.Equal(1, m.Ratio));
+        Assert.Equal(0, code);
         using var report = JsonDocument.Parse(File.ReadAllText(json));
-        Assert.Equal(4, report.RootElement.GetProperty("measurements").GetArrayLength());
+        var measurements = report.RootElement.GetProperty("measurements").EnumerateArray().ToList();
+        Assert.Equal(["torch/1", "fast/1", "torch/3", "fast/3"], measurements.Select(m => $"{m.GetProperty("Backend").GetString()}/{m.GetProperty("Rows").GetInt32()}"));
+        Assert.All(measurements, m => Assert.True(m.GetProperty("MedianMs").GetDouble() > 0 && m.GetProperty("MedianCpuMs").GetDouble() > 0, m.ToString()));
+        Assert.All(measurements.Where(m => m.GetProperty("Backend").GetString() == "torch"), m => Assert.Equal(1, m.GetProperty("Ratio").GetDouble()));
         Assert.False(File.Exists(json + ".tmp"));
     }
 
@@ -62,14 +63,26 @@ public sealed class NetworkBackendCommandTests : IDisposable
     {
         string folder = Path.GetDirectoryName(checkpoint.Directory)!;
         string onnx = Path.Combine(folder, "unet.onnx");
-        Assert.Equal(0, ExportCommand.Run(new ExportCommand.Settings(checkpoint.Directory, onnx)));
+        int Export(string checkpointDirectory, string? file, out string error)
+        {
+            var command = new ExportCommand();
+            using var writer = new StringWriter();
+            int code = CliErrors.Run("export", writer, () => command.Run(new ExportCommand.Settings(checkpointDirectory, file)));
+            error = writer.ToString();
+            return code;
+        }
+
+        Assert.Equal(0, Export(checkpoint.Directory, onnx, out _));
         var bytes = File.ReadAllBytes(onnx);
         Assert.Equal(0x08, bytes[0]);   // ModelProto field 1 (ir_version), varint
         Assert.Equal(8, bytes[1]);      // IR version 8
         Assert.False(File.Exists(onnx + ".tmp"));
 
-        Assert.Equal(2, ExportCommand.Run(new ExportCommand.Settings(checkpoint.Directory, null)));
-        Assert.Equal(2, ExportCommand.Run(new ExportCommand.Settings(checkpoint.Directory, Path.Combine(folder, "missing", "unet.onnx"))));
-        Assert.Equal(2, ExportCommand.Run(new ExportCommand.Settings(Path.Combine(folder, "no-checkpoint"), onnx)));
+        Assert.Equal(2, Export(checkpoint.Directory, null, out var error));
+        Assert.Contains("--onnx", error, StringComparison.Ordinal);
+        Assert.Equal(2, Export(checkpoint.Directory, folder, out error));   // a folder, not a file
+        Assert.Contains("--onnx", error, StringComparison.Ordinal);
+        Assert.Equal(2, Export(Path.Combine(folder, "no-checkpoint"), onnx, out error));
+        Assert.Contains("no-checkpoint", error, StringComparison.Ordinal);
     }
 }
