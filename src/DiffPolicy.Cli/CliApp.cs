@@ -44,7 +44,7 @@ internal static class CliApp
         var parse = Root().Parse(args);
         if (parse.Errors.Count > 0)
         {
-            string verb = string.Join(' ', parse.CommandResult.Command is RootCommand ? [] : Verb(parse.CommandResult.Command));
+            var verb = string.Join(' ', parse.CommandResult.Command is RootCommand ? [] : Verb(parse.CommandResult.Command));
             var messages = parse.Errors.Select(e => e.Message).Distinct().OrderBy(m => m.StartsWith("Required command", StringComparison.Ordinal) ? 1 : 0);
             error.WriteLine(CliErrors.Line(verb, string.Join(" ", messages) + " See --help."));
             return ExitCodes.BadInput;

@@ -1,5 +1,5 @@
-using DiffPolicy.Data;
 using System.Globalization;
+using DiffPolicy.Data;
 using ScottPlot;
 
 namespace DiffPolicy.Cli;
@@ -12,8 +12,8 @@ internal static class LossCurve
         var rows = File.ReadAllLines(logPath).Skip(1).Select(l => l.Split(',')).ToList();
         if (rows.Count == 0) return;
         static double Parse(string s) => s.Length == 0 ? double.NaN : double.Parse(s, CultureInfo.InvariantCulture);
-        double[] step = rows.Select(r => Parse(r[0])).ToArray();
-        double[] loss = rows.Select(r => Math.Log10(Parse(r[1]))).ToArray();
+        var step = rows.Select(r => Parse(r[0])).ToArray();
+        var loss = rows.Select(r => Math.Log10(Parse(r[1]))).ToArray();
         var validation = rows.Where(r => r[3].Length > 0).Select(r => (Parse(r[0]), Math.Log10(Parse(r[3])))).ToArray();
 
         var plot = new Plot();

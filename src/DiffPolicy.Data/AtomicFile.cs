@@ -24,7 +24,7 @@ public static class AtomicFile
 
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
-        byte[] copy = bytes.ToArray();
+        var copy = bytes.ToArray();
         Write(path, stream => stream.Write(copy));
     }
 
@@ -33,7 +33,7 @@ public static class AtomicFile
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(write);
-        string target = Resolve(path);
+        var target = Resolve(path);
         if (IsSpecial(target))
         {
             using var device = new FileStream(target, FileMode.Open, FileAccess.Write);
@@ -42,7 +42,7 @@ public static class AtomicFile
             return;
         }
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        string temp = TemporaryBeside(target);
+        var temp = TemporaryBeside(target);
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -61,15 +61,15 @@ public static class AtomicFile
     /// <summary>A fresh name in the target's directory (the same file system, so the rename is atomic), hidden and unique per process.</summary>
     public static string TemporaryBeside(string target)
     {
-        string full = Path.GetFullPath(target);
-        string unique = Guid.NewGuid().ToString("N")[..8];
+        var full = Path.GetFullPath(target);
+        var unique = Guid.NewGuid().ToString("N")[..8];
         return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{unique}");
     }
 
     /// <summary>The absolute path, with a symbolic link at <paramref name="path"/> followed to its final target (not under /dev or /proc).</summary>
     public static string Resolve(string path)
     {
-        string full = Path.GetFullPath(path);
+        var full = Path.GetFullPath(path);
         if (IsSpecial(full)) return full;
         var info = new FileInfo(full);
         return info.Exists && info.LinkTarget is not null ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full : full;

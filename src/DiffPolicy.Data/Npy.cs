@@ -18,11 +18,11 @@ public static partial class Npy
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(array);
-        string shape = array.Shape.Count == 1
+        var shape = array.Shape.Count == 1
             ? $"({array.Shape[0]},)"
             : "(" + string.Join(", ", array.Shape) + ")";
-        string header = $"{{'descr': '{Descr(array.Type)}', 'fortran_order': False, 'shape': {shape}, }}";
-        int unpadded = Magic.Length + 2 + 2 + header.Length + 1;
+        var header = $"{{'descr': '{Descr(array.Type)}', 'fortran_order': False, 'shape': {shape}, }}";
+        var unpadded = Magic.Length + 2 + 2 + header.Length + 1;
         header = header.PadRight(header.Length + (64 - unpadded % 64) % 64) + "\n";
 
         stream.Write(Magic);
@@ -72,7 +72,7 @@ public static partial class Npy
             throw new InvalidDataException($"{name}: a .npy header of {headerLength} bytes is longer than {MaxHeaderBytes}.");
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
-        string header = Encoding.UTF8.GetString(headerBytes);
+        var header = Encoding.UTF8.GetString(headerBytes);
 
         var descr = DescrPattern().Match(header);
         var shapeMatch = ShapePattern().Match(header);
@@ -81,13 +81,13 @@ public static partial class Npy
         if (FortranPattern().IsMatch(header))
             throw new InvalidDataException($"{name}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray.");
         NpyType type = ParseDescr(descr.Groups[1].Value, name);
-        int[] shape = ParseShape(shapeMatch.Groups[1].Value, name);
+        var shape = ParseShape(shapeMatch.Groups[1].Value, name);
         long count = 1;
-        foreach (int d in shape) count = d == 0 ? 0 : count > System.Array.MaxLength ? count : count * d;   // < 2^62: no overflow
+        foreach (var d in shape) count = d == 0 ? 0 : count > System.Array.MaxLength ? count : count * d;   // < 2^62: no overflow
         if (count > System.Array.MaxLength)
             throw new InvalidDataException($"{name}: shape ({string.Join(", ", shape)}) holds more elements than one array can ({System.Array.MaxLength}).");
-        long bytes = count * ElementSize(type);
-        long offset = prefix.Length + lengthBytes.Length + headerLength;
+        var bytes = count * ElementSize(type);
+        var offset = prefix.Length + lengthBytes.Length + headerLength;
         if (available is { } total && bytes > total - offset)
             throw new InvalidDataException($"{name}: truncated: shape ({string.Join(", ", shape)}) needs {bytes} bytes of data, the file holds {Math.Max(0, total - offset)}.");
 
@@ -115,9 +115,9 @@ public static partial class Npy
     {
         var dims = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var shape = new int[dims.Length];
-        for (int i = 0; i < dims.Length; i++)
+        for (var i = 0; i < dims.Length; i++)
         {
-            string d = dims[i].TrimEnd('L');
+            var d = dims[i].TrimEnd('L');
             if (!int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
                 throw new InvalidDataException($"{name}: .npy shape ({Shorten(text)}) has a dimension '{Shorten(dims[i])}' that is not a whole number in [0, {int.MaxValue}].");
         }

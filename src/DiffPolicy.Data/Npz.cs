@@ -43,7 +43,7 @@ public static class Npz
             foreach (var entry in zip.Entries)
             {
                 if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal)) continue;
-                string key = entry.FullName[..^4];
+                var key = entry.FullName[..^4];
                 using var stream = entry.Open();
                 arrays[key] = Npy.Read(stream, $"'{path}': '{key}'", entry.Length);
             }

@@ -22,7 +22,7 @@ public sealed class ReplayBuffer
             ? throw new InvalidDataException($"{source}: 'episode_ends' must be a 1-D integer array, not {ends.Type} of shape ({string.Join(", ", ends.Shape)}).")
             : ends.ToInt64();
         long previous = 0;
-        foreach (long end in EpisodeEnds)
+        foreach (var end in EpisodeEnds)
         {
             if (end <= previous) throw new InvalidDataException($"{source}: episode_ends must increase strictly from a positive first end; found {end} after {previous}.");
             previous = end;
@@ -78,7 +78,7 @@ public sealed class ReplayBuffer
             hash.AppendData(Npy.ElementBytes(array.Data));
         }
         Add("episode_ends", new NpyArray(EpisodeEnds.ToArray(), EpisodeEnds.Count));
-        foreach (string key in keys.Distinct().Order(StringComparer.Ordinal)) Add(key, Find(key));
+        foreach (var key in keys.Distinct().Order(StringComparer.Ordinal)) Add(key, Find(key));
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 

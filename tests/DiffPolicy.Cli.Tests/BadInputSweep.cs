@@ -59,7 +59,7 @@ public sealed class BadInputSweep : IDisposable
 
     string Write(string relative, string content)
     {
-        string path = Path.Combine(Root, relative);
+        var path = Path.Combine(Root, relative);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, content);
         return path;
@@ -67,7 +67,7 @@ public sealed class BadInputSweep : IDisposable
 
     string CopyCheckpoint(string name)
     {
-        string target = Path.Combine(Root, "checkpoints", name);
+        var target = Path.Combine(Root, "checkpoints", name);
         Directory.CreateDirectory(target);
         foreach (var file in Directory.GetFiles(checkpoint.Directory)) File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
         paths[name] = target;
@@ -76,7 +76,7 @@ public sealed class BadInputSweep : IDisposable
 
     void EditWeights(string name, Action<Dictionary<string, Tensor>> edit)
     {
-        string weights = Path.Combine(CopyCheckpoint(name), PolicyCheckpoint.WeightsFile);
+        var weights = Path.Combine(CopyCheckpoint(name), PolicyCheckpoint.WeightsFile);
         var tensors = StateDictFile.Read(weights);
         edit(tensors);
         StateDictFile.WriteSafetensors(weights, tensors);
@@ -85,7 +85,7 @@ public sealed class BadInputSweep : IDisposable
 
     void EditConfig(string name, Action<JsonObject> edit)
     {
-        string config = Path.Combine(CopyCheckpoint(name), PolicyCheckpoint.ConfigFile);
+        var config = Path.Combine(CopyCheckpoint(name), PolicyCheckpoint.ConfigFile);
         var json = JsonNode.Parse(File.ReadAllText(config))!.AsObject();
         edit(json);
         File.WriteAllText(config, json.ToJsonString());
@@ -95,7 +95,7 @@ public sealed class BadInputSweep : IDisposable
     {
         EditWeights("ckpt-transposed", t =>
         {
-            string key = t.First(e => e.Value.dim() >= 2 && e.Value.shape[0] != e.Value.shape[1]).Key;
+            var key = t.First(e => e.Value.dim() >= 2 && e.Value.shape[0] != e.Value.shape[1]).Key;
             t[key] = t[key].transpose(0, 1).contiguous();
         });
         EditWeights("ckpt-missing-key", t => t.Remove(t.Keys.First()));
@@ -129,17 +129,17 @@ public sealed class BadInputSweep : IDisposable
     internal static Dictionary<string, NpyArray> DemonstrationArrays(float shift = 0, int obsWidth = 4)
     {
         int[] lengths = [30, 25, 40, 35, 30];
-        int steps = lengths.Sum();
+        var steps = lengths.Sum();
         var obs = new float[steps * obsWidth];
         var action = new float[steps * 2];
         var ends = new long[lengths.Length];
-        int row = 0;
-        for (int e = 0; e < lengths.Length; e++)
+        var row = 0;
+        for (var e = 0; e < lengths.Length; e++)
         {
-            for (int t = 0; t < lengths[e]; t++, row++)
+            for (var t = 0; t < lengths[e]; t++, row++)
             {
-                double phase = 0.2 * t + e;
-                for (int k = 0; k < obsWidth; k++) obs[row * obsWidth + k] = (float)(100 + 50 * Math.Cos(phase + k)) + shift;
+                var phase = 0.2 * t + e;
+                for (var k = 0; k < obsWidth; k++) obs[row * obsWidth + k] = (float)(100 + 50 * Math.Cos(phase + k)) + shift;
                 action[row * 2] = (float)(100 + 50 * Math.Cos(phase + 0.2));
                 action[row * 2 + 1] = (float)(200 + 30 * Math.Sin(phase + 0.2));
             }
@@ -177,7 +177,7 @@ public sealed class BadInputSweep : IDisposable
         using (var zip = System.IO.Compression.ZipFile.Open(paths["data-hostile"], System.IO.Compression.ZipArchiveMode.Create))
         using (var stream = zip.CreateEntry("action.npy").Open())
         {
-            string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 2), }\n";
+            var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 2), }\n";
             stream.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0]);
             stream.Write(System.Text.Encoding.ASCII.GetBytes(header));
         }
@@ -190,10 +190,10 @@ public sealed class BadInputSweep : IDisposable
         new TrainingRun(TrainConfig(), ReplayBuffer.Load(paths["data"]), paths["run"]).Run();
         foreach (var (name, content) in new[] { ("run-empty-progress", ""), ("run-cut-progress", "{\"Step\": 4, \"Elapsed") })
         {
-            string target = Path.Combine(Root, "runs", name);
+            var target = Path.Combine(Root, "runs", name);
             foreach (var file in Directory.GetFiles(paths["run"], "*", SearchOption.AllDirectories))
             {
-                string copy = Path.Combine(target, Path.GetRelativePath(paths["run"], file));
+                var copy = Path.Combine(target, Path.GetRelativePath(paths["run"], file));
                 Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
                 File.Copy(file, copy);
             }

@@ -218,16 +218,16 @@ public sealed class BadInputSweepTests(BadInputSweep sweep) : IClassFixture<BadI
     [MemberData(nameof(Cases))]
     public async Task Bad_input_gives_one_line_naming_the_culprit_and_its_exit_code_and_touches_nothing(string commandLine, int exitCode, string named)
     {
-        string[] args = sweep.Expand(commandLine).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var args = sweep.Expand(commandLine).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var before = sweep.Snapshot();
         using var error = new StringWriter();
         var run = Task.Run(() => CliApp.Run(args, error));
         Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(2))) == run, $"'{commandLine}' did not finish within 2 minutes");
-        int code = await run;
+        var code = await run;
 
-        string[] lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(lines.Length == 1, $"'{commandLine}' wrote {lines.Length} lines to stderr:\n{error}");
-        string line = lines[0];
+        var line = lines[0];
         Assert.StartsWith("diffpolicy", line, StringComparison.Ordinal);
         Assert.Contains(sweep.Expand(named), line, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", line, StringComparison.Ordinal);

@@ -16,7 +16,7 @@ public sealed partial class CliDocsTests
         {
             foreach (var sub in command.Subcommands)
             {
-                string path = prefix.Length == 0 ? sub.Name : $"{prefix} {sub.Name}";
+                var path = prefix.Length == 0 ? sub.Name : $"{prefix} {sub.Name}";
                 if (sub.Subcommands.Count > 0)
                 {
                     foreach (var inner in Walk(sub, path)) yield return inner;
@@ -54,7 +54,7 @@ public sealed partial class CliDocsTests
     [Fact]
     public void Every_number_option_is_bounded_and_docs_cli_md_lists_its_bound()
     {
-        string docs = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "cli.md"));
+        var docs = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "cli.md"));
         var rows = BoundRows();
         var missing = rows.Where(row => !docs.Contains(row, StringComparison.Ordinal)).ToList();
         Assert.True(missing.Count == 0, "docs/cli.md lacks these rows (or states other bounds):\n" + string.Join("\n", missing));
@@ -64,7 +64,7 @@ public sealed partial class CliDocsTests
     [Fact]
     public void Every_verb_has_a_section_in_docs_cli_md()
     {
-        string docs = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "cli.md"));
+        var docs = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "cli.md"));
         Assert.All(Verbs(), v => Assert.Contains($"`diffpolicy {v.Verb}`", docs, StringComparison.Ordinal));
     }
 }

@@ -43,7 +43,7 @@ public sealed class CliProcessTests : IDisposable
     {
         var (code, error) = await Run(commandLine.Split(' '));
         Assert.Equal(exit, code);
-        string[] lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(lines.Length == 1, error);
         Assert.Contains(named, lines[0], StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
@@ -62,7 +62,7 @@ public sealed class CliProcessTests : IDisposable
         using var train = Start("train", "--config", config, "--data", data, "--out", run, "--threads", "1");
         var output = train.StandardOutput.ReadToEndAsync();
         var error = train.StandardError.ReadToEndAsync();
-        string log = Path.Combine(run, "log.csv");
+        var log = Path.Combine(run, "log.csv");
         var deadline = DateTime.UtcNow.AddMinutes(3);
         while (LoggedSteps(log) < 3 && !train.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(200);
         Assert.False(train.HasExited, $"train ended before the signal: {(train.HasExited ? await error : "")}");
@@ -71,13 +71,13 @@ public sealed class CliProcessTests : IDisposable
         using (var kill = Process.Start("kill", ["-" + signal, train.Id.ToString(CultureInfo.InvariantCulture)])) kill.WaitForExit();
         Assert.True(train.WaitForExit(TimeSpan.FromMinutes(2)), $"train did not stop within 2 minutes of SIG{signal}");
         await output;
-        string stderr = await error;
+        var stderr = await error;
         Assert.True(train.ExitCode == ExitCodes.Interrupted, $"exit {train.ExitCode}: {stderr}");
         Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
 
         // The save holds the last logged step: nothing trained was lost.
         using var progress = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "state", "progress.json")));
-        int saved = progress.RootElement.GetProperty("Step").GetInt32();
+        var saved = progress.RootElement.GetProperty("Step").GetInt32();
         Assert.Equal(LoggedSteps(log), saved);
         Assert.True(File.Exists(Path.Combine(run, "policy", "policy.json")));
 
@@ -103,11 +103,11 @@ public sealed class CliProcessTests : IDisposable
         using (var kill = Process.Start("kill", ["-INT", eval.Id.ToString(CultureInfo.InvariantCulture)])) kill.WaitForExit();
         Assert.True(eval.WaitForExit(TimeSpan.FromMinutes(2)), "eval did not stop within 2 minutes of Ctrl-C");
         await output;
-        string stderr = await error;
+        var stderr = await error;
         Assert.True(eval.ExitCode == ExitCodes.Interrupted, $"exit {eval.ExitCode}: {stderr}");
 
         using var json = JsonDocument.Parse(File.ReadAllText(report));
-        int episodes = json.RootElement.GetProperty("episodes").GetInt32();
+        var episodes = json.RootElement.GetProperty("episodes").GetInt32();
         Assert.InRange(episodes, 1, 49);
         Assert.Equal(episodes, Directory.GetFiles(videos, "episode_*.gif").Length);
     }

@@ -26,8 +26,11 @@ public class SoakRunTests
 
         using var json = JsonDocument.Parse(report.ToJson());
         foreach (var key in new[] { "chunk_latency_ms", "server_infer_ms", "slack_ms" })
+        {
             foreach (var field in new[] { "p50", "p90", "p99", "p99_9", "max" })
                 Assert.True(json.RootElement.GetProperty(key).TryGetProperty(field, out _), $"{key}.{field} missing");
+        }
+
         Assert.True(json.RootElement.GetProperty("memory").TryGetProperty("tensor_drift", out _));
 
         var png = Path.Combine(Path.GetTempPath(), $"soak-{Guid.NewGuid():N}.png");

@@ -10,7 +10,7 @@ public sealed class AtomicFileTests : IDisposable
     [Fact]
     public void A_writer_that_fails_halfway_leaves_the_old_file_and_no_temporary()
     {
-        string path = Path.Combine(dir, "report.json");
+        var path = Path.Combine(dir, "report.json");
         File.WriteAllText(path, "old");
         Assert.Throws<IOException>(() => AtomicFile.Write(path, stream =>
         {
@@ -35,15 +35,15 @@ public sealed class AtomicFileTests : IDisposable
     [Fact]
     public void Missing_folders_are_created_and_a_symbolic_link_keeps_pointing_at_the_new_contents()
     {
-        string target = Path.Combine(dir, "real.txt");
+        var target = Path.Combine(dir, "real.txt");
         File.WriteAllText(target, "old");
-        string link = Path.Combine(dir, "link.txt");
+        var link = Path.Combine(dir, "link.txt");
         File.CreateSymbolicLink(link, target);
         AtomicFile.WriteAllText(link, "new");
         Assert.NotNull(new FileInfo(link).LinkTarget);
         Assert.Equal("new", File.ReadAllText(target));
 
-        string nested = Path.Combine(dir, "a", "b", "c.txt");
+        var nested = Path.Combine(dir, "a", "b", "c.txt");
         AtomicFile.WriteAllText(nested, "deep");
         Assert.Equal("deep", File.ReadAllText(nested));
     }

@@ -17,7 +17,7 @@ public sealed class HostileNpyTests : IDisposable
     /// <summary>An .npz with one member "action.npy" holding exactly <paramref name="npy"/>.</summary>
     string Npz(byte[] npy)
     {
-        string path = Path.Combine(dir, "hostile.npz");
+        var path = Path.Combine(dir, "hostile.npz");
         using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
         using (var stream = zip.CreateEntry("action.npy").Open())
             stream.Write(npy);
@@ -27,8 +27,8 @@ public sealed class HostileNpyTests : IDisposable
     static byte[] Npy(string header, int version = 1, long? declaredLength = null, int dataBytes = 0)
     {
         var bytes = new List<byte> { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', (byte)version, 0 };
-        byte[] text = Encoding.ASCII.GetBytes(header);
-        long length = declaredLength ?? text.Length;
+        var text = Encoding.ASCII.GetBytes(header);
+        var length = declaredLength ?? text.Length;
         if (version == 1)
         {
             var two = new byte[2];
@@ -64,7 +64,7 @@ public sealed class HostileNpyTests : IDisposable
     [MemberData(nameof(Cases))]
     public void Hostile_members_are_refused_naming_file_and_key(string what, byte[] npy, string expected)
     {
-        string path = Npz(npy);
+        var path = Npz(npy);
         var e = Assert.Throws<InvalidDataException>(() => DiffPolicy.Data.Npz.Load(path));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.Contains($"'{path}': 'action'", e.Message, StringComparison.Ordinal);

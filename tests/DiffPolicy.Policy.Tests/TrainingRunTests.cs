@@ -29,16 +29,16 @@ public sealed class TrainingRunTests : IDisposable
     internal static ReplayBuffer Demonstrations(float shift = 0)
     {
         int[] lengths = [30, 25, 40, 35, 30];
-        int steps = lengths.Sum();
+        var steps = lengths.Sum();
         var obs = new float[steps * 4];
         var action = new float[steps * 2];
         var ends = new long[lengths.Length];
-        int row = 0;
-        for (int e = 0; e < lengths.Length; e++)
+        var row = 0;
+        for (var e = 0; e < lengths.Length; e++)
         {
-            for (int t = 0; t < lengths[e]; t++, row++)
+            for (var t = 0; t < lengths[e]; t++, row++)
             {
-                double phase = 0.2 * t + e;
+                var phase = 0.2 * t + e;
                 obs[row * 4] = (float)(100 + 50 * Math.Cos(phase)) + shift;
                 obs[row * 4 + 1] = (float)(200 + 30 * Math.Sin(phase));
                 obs[row * 4 + 2] = e;
@@ -75,7 +75,7 @@ public sealed class TrainingRunTests : IDisposable
         var straight = new TrainingRun(config, data, Path.Combine(root, "straight"));
         Assert.Equal(12, straight.Run());
 
-        string interruptedDir = Path.Combine(root, "interrupted");
+        var interruptedDir = Path.Combine(root, "interrupted");
         Assert.Throws<OperationCanceledException>(() => new TrainingRun(config, data, interruptedDir).Run(new Interrupt(7)));
         Assert.Equal(7, Losses(Path.Combine(interruptedDir, "log.csv")).Length);
         var resumed = new TrainingRun(config, data, interruptedDir);
@@ -84,14 +84,14 @@ public sealed class TrainingRunTests : IDisposable
         double[] expected = Losses(straight.LogPath), actual = Losses(resumed.LogPath);
         Assert.Equal(12, expected.Length);
         Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 5);
+        for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 5);
     }
 
     [Fact]
     public void Resuming_with_another_network_or_training_setting_is_refused()
     {
         var data = Demonstrations();
-        string dir = Path.Combine(root, "run");
+        var dir = Path.Combine(root, "run");
         new TrainingRun(TinyConfig() with { Training = TinyConfig().Training with { Steps = 4 } }, data, dir).Run();
         var wider = TinyConfig() with { Model = TinyConfig().Model with { DownDims = [16, 48] } };
         var faster = TinyConfig() with { Training = TinyConfig().Training with { LearningRate = 1e-3 } };
@@ -105,7 +105,7 @@ public sealed class TrainingRunTests : IDisposable
     [Fact]
     public void Other_demonstrations_of_the_same_size_are_refused_by_their_fingerprint()
     {
-        string dir = Path.Combine(root, "run");
+        var dir = Path.Combine(root, "run");
         var config = TinyConfig() with { Training = TinyConfig().Training with { Steps = 4 } };
         new TrainingRun(config, Demonstrations(), dir).Run();
         var shifted = Demonstrations(shift: 0.5f);
@@ -120,10 +120,10 @@ public sealed class TrainingRunTests : IDisposable
     public void Fewer_steps_than_reached_are_refused_and_leave_config_json_as_it_was()
     {
         var data = Demonstrations();
-        string dir = Path.Combine(root, "run");
+        var dir = Path.Combine(root, "run");
         new TrainingRun(TinyConfig() with { Training = TinyConfig().Training with { Steps = 8 } }, data, dir).Run();
-        string configPath = Path.Combine(dir, "config.json");
-        byte[] before = File.ReadAllBytes(configPath);
+        var configPath = Path.Combine(dir, "config.json");
+        var before = File.ReadAllBytes(configPath);
         var e = Assert.Throws<InvalidDataException>(() => new TrainingRun(TinyConfig() with { Training = TinyConfig().Training with { Steps = 4 } }, data, dir).Run());
         Assert.Contains("reached step 8", e.Message, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(configPath));
@@ -133,7 +133,7 @@ public sealed class TrainingRunTests : IDisposable
     public void A_config_json_left_by_a_start_that_saved_nothing_does_not_block_the_next_start()
     {
         var data = Demonstrations();
-        string dir = Path.Combine(root, "run");
+        var dir = Path.Combine(root, "run");
         var wrong = TinyConfig() with { ObsDim = 5, Model = TinyConfig().Model with { GlobalCondDim = 10 } };
         Assert.Throws<InvalidDataException>(() => new TrainingRun(wrong, data, dir).Run());   // obs has 4 values per step
         Directory.CreateDirectory(dir);
@@ -150,7 +150,7 @@ public sealed class TrainingRunTests : IDisposable
     public void A_damaged_progress_json_is_bad_input_naming_the_file(string content)
     {
         var data = Demonstrations();
-        string dir = Path.Combine(root, "run");
+        var dir = Path.Combine(root, "run");
         var config = TinyConfig() with { Training = TinyConfig().Training with { Steps = 4 } };
         new TrainingRun(config, data, dir).Run();
         File.WriteAllText(Path.Combine(dir, "state", "progress.json"), content);
@@ -166,7 +166,7 @@ public sealed class TrainingRunTests : IDisposable
             ["obs"] = new(new float[40], 10, 4),
             ["episode_ends"] = new(new long[] { 10 }, 1),
         };
-        string dir = Path.Combine(root, "run");
+        var dir = Path.Combine(root, "run");
         var e = Assert.Throws<InvalidDataException>(() => new TrainingRun(TinyConfig(), new ReplayBuffer(arrays, "'demo.npz'"), dir).Run());
         Assert.Contains("'demo.npz' has no 'action' array", e.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(dir));
@@ -176,7 +176,7 @@ public sealed class TrainingRunTests : IDisposable
     public void A_finished_run_can_be_extended_with_more_steps_and_other_sampler_settings()
     {
         var data = Demonstrations();
-        string dir = Path.Combine(root, "run");
+        var dir = Path.Combine(root, "run");
         var first = TinyConfig() with { Training = TinyConfig().Training with { Steps = 4 } };
         Assert.Equal(4, new TrainingRun(first, data, dir).Run());
 
@@ -200,8 +200,8 @@ public sealed class TrainingRunTests : IDisposable
         var chunk = policy.PredictActions(observations, batch: 2, new TorchSharp.torch.Generator(7));
         Assert.Equal(2 * (policy.Config.Horizon - policy.Config.NObsSteps + 1) * 2, chunk.Actions.Length);
         // clip_sample bounds x̂0, hence the final sample, to [−1, 1]: the actions' range in the data.
-        float[] recorded = data.Column("action", out _);
-        for (int i = 0; i < chunk.Actions.Length; i++)
+        var recorded = data.Column("action", out _);
+        for (var i = 0; i < chunk.Actions.Length; i++)
         {
             var dim = recorded.Where((_, j) => j % 2 == i % 2).ToArray();
             Assert.InRange(chunk.Actions[i], dim.Min() - 1e-3f, dim.Max() + 1e-3f);

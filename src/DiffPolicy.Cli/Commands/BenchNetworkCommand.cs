@@ -48,12 +48,12 @@ internal sealed class BenchNetworkCommand : VerbCommand<BenchNetworkCommand.Sett
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Backends.Contains(NetworkBackend.Auto)) throw new CliInputException("--backends", "compares named backends: fast and/or torch, not auto.");
-        string? jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
+        var jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
         TorchRuntime.SetThreads(settings.Threads);
         using var network = PolicyOptions.LoadNetwork(settings.Checkpoint);
-        int horizon = network.Config.Horizon ?? 16;
+        var horizon = network.Config.Horizon ?? 16;
         var predictors = settings.Backends.Select(b => (Name: b.ToString().ToLowerInvariant(), Predictor: NoisePredictors.Create(network, b, torch.CPU))).ToList();
-        string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
         AnsiConsole.MarkupLineInterpolated(
             $"[bold]bench network[/]: {settings.Checkpoint}, down_dims [[{string.Join(",", network.Config.DownDims)}]], horizon {horizon}, {settings.Calls} calls (+{settings.Warmup} warm-up), libtorch threads {settings.Threads}");
         AnsiConsole.MarkupLineInterpolated($"machine: {Environment.ProcessorCount} processors, load average {load}");
@@ -71,8 +71,11 @@ internal sealed class BenchNetworkCommand : VerbCommand<BenchNetworkCommand.Sett
         var table = new Table().AddColumn("rows").AddColumn("backend").AddColumn("median ms").AddColumn("p10 ms").AddColumn("p90 ms")
             .AddColumn("CPU ms median").AddColumn("CPU ms min").AddColumn($"× {predictors[0].Name}").AddColumn($"CPU × {predictors[0].Name}");
         foreach (var m in measurements)
+        {
             table.AddRow(m.Rows.ToString(CultureInfo.InvariantCulture), m.Backend, F(m.MedianMs, "F3"), F(m.P10Ms, "F3"), F(m.P90Ms, "F3"),
                 F(m.MedianCpuMs, "F3"), F(m.MinCpuMs, "F3"), F(m.Ratio, "F2"), F(m.CpuRatio, "F2"));
+        }
+
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 140);
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLineInterpolated($"×: {predictors[0].Name}'s median over the backend's at the same rows (higher is faster); CPU ms: the calling thread's CPU time per call (libtorch at 1 thread computes on it). Load average after: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");

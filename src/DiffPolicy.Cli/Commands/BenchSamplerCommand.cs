@@ -68,7 +68,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         DefaultValueFactory = _ => [true, false],
         CustomParser = result =>
         {
-            string text = string.Join(',', result.Tokens.Select(t => t.Value));
+            var text = string.Join(',', result.Tokens.Select(t => t.Value));
             var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             if (names.Length > 0 && names.All(n => n is "warm" or "cold")) return names.Distinct().Select(n => n == "warm").ToArray();
             result.AddError($"--start takes warm and/or cold, comma-separated, not '{text}'.");
@@ -107,7 +107,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         if (settings.Schedulers.All(s => s.Steps == 0)) throw new CliInputException("--ddpm-steps", "--ddpm-steps, --ddim-steps and --dpm-steps are all 0: nothing to measure.");
         if (settings.Observations is not null && settings.Checkpoint is null)
             throw new CliInputException("--observations", "needs a policy --checkpoint (policy.json): its normaliser and n_obs_steps turn observations into global_cond.");
-        string? jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
+        var jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
         torch.manual_seed((long)settings.Seed);
         RecordedConditions? recorded = null;
         using var network = settings.Checkpoint is { } dir
@@ -122,7 +122,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
                 CondPredictScale = true,
                 Horizon = settings.Horizon,
             });
-        int horizonUsed = network.Config.Horizon ?? settings.Horizon;
+        var horizonUsed = network.Config.Horizon ?? settings.Horizon;
         var predictors = settings.Backends.Select(b => NoisePredictors.Create(network, b, torch.CPU)).ToList();
         List<SamplerMeasurement> measurements;
         try
@@ -171,6 +171,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
             .AddColumn("median ms").AddColumn("p99 ms").AddColumn("CPU ms").AddColumn("iterations").AddColumn("evals").AddColumn("speedup").AddColumn("|Δ| vs seq median / max")
             .AddColumn("CPU ms: cond / network / rest");
         foreach (var m in measurements)
+        {
             table.AddRow(
                 m.Backend, m.Threads.ToString(CultureInfo.InvariantCulture), m.Scheduler, m.Steps.ToString(CultureInfo.InvariantCulture), m.Method,
                 m.Method == "sequential" ? "-" : m.Window.ToString(CultureInfo.InvariantCulture), m.Method == "sequential" ? "-" : m.Start, m.Workers.ToString(CultureInfo.InvariantCulture),
@@ -179,6 +180,8 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
                 m.Speedup.ToString("F2", CultureInfo.InvariantCulture) + "×",
                 m.MedianDifference.ToString("E1", CultureInfo.InvariantCulture) + " / " + m.MaxDifference.ToString("E1", CultureInfo.InvariantCulture),
                 string.Create(CultureInfo.InvariantCulture, $"{m.MeanConditionMs:F1} / {m.MeanNetworkMs:F1} / {m.MeanCpuMs - m.MeanConditionMs - m.MeanNetworkMs:F1}"));
+        }
+
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine("speedup: sequential median / variant median at the same backend and thread count; CPU ms: process CPU time per chunk (median); |Δ|: max |trajectory − sequential trajectory| of a chunk (same noise), median and max over chunks; CPU ms cond / network / rest: mean CPU time per chunk in the network's conditioning, in network calls (summed over workers) and the rest (the sampler's own tensor work, thread joins).");

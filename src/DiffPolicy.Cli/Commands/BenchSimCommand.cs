@@ -30,7 +30,7 @@ internal sealed class BenchSimCommand : VerbCommand<BenchSimCommand.Settings>
     public override int Run(Settings settings, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        string? jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
+        var jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
         SimBenchmark.Run(1); // warm-up: JIT and tiered compilation
         var runs = new List<SimBenchmarkResult>();
         for (var i = 0; i < settings.Repeats; i++)

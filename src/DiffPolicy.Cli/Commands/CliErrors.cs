@@ -84,7 +84,7 @@ internal static class CliErrors
         }
         catch (Exception e) when (e is not CliInputException && ExitCode(e) == ExitCodes.BadInput)
         {
-            string message = Message(Unwrap(e));
+            var message = Message(Unwrap(e));
             throw new CliInputException(option, message.Contains(value, StringComparison.Ordinal) ? message : $"'{value}': {message}", e);
         }
     }
@@ -114,7 +114,7 @@ internal static class CliErrors
     public static string Line(string verb, Exception e)
     {
         var inner = Unwrap(e);
-        string message = inner switch
+        var message = inner switch
         {
             OperationCanceledException => "interrupted",
             IOException or UnauthorizedAccessException or TimeoutException or InvalidOperationException or ExternalException => Message(inner),
@@ -156,7 +156,7 @@ internal static class CliErrors
 
     static string Fold(string message)
     {
-        string line = string.Join("; ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        var line = string.Join("; ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         return line.Length <= MaxMessage ? line : line[..MaxMessage] + " …";
     }
 }

@@ -42,8 +42,8 @@ internal static class CliOptions
     /// <summary>The option's one token as a number within [min, max] (finite), or null after adding an error that names the option and the bound.</summary>
     static T? ParseNumber<T>(ArgumentResult result, string name, T min, T max) where T : struct, INumber<T>
     {
-        bool real = typeof(T) == typeof(double) || typeof(T) == typeof(float);
-        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Join(' ', result.Tokens.Select(t => t.Value));
+        var real = typeof(T) == typeof(double) || typeof(T) == typeof(float);
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Join(' ', result.Tokens.Select(t => t.Value));
         if (T.TryParse(text, real ? NumberStyles.Float : NumberStyles.Integer, CultureInfo.InvariantCulture, out T value) && value >= min && value <= max)
             return value;
         result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} takes {(real ? "a number" : "a whole number")} in [{min}, {max}], not '{text}'."));
@@ -57,8 +57,8 @@ internal static class CliOptions
         Arity = ArgumentArity.ExactlyOne,
         CustomParser = result =>
         {
-            string text = string.Join(' ', result.Tokens.Select(t => t.Value));
-            if (bool.TryParse(text, out bool value)) return value;
+            var text = string.Join(' ', result.Tokens.Select(t => t.Value));
+            if (bool.TryParse(text, out var value)) return value;
             result.AddError($"{name} takes true or false, not '{text}'.");
             return null;
         },
@@ -86,9 +86,9 @@ internal static class CliOptions
         DefaultValueFactory = _ => defaultValues,
         CustomParser = result =>
         {
-            string text = string.Join(',', result.Tokens.Select(t => t.Value));
+            var text = string.Join(',', result.Tokens.Select(t => t.Value));
             var values = new List<T>();
-            foreach (string item in Split(text))
+            foreach (var item in Split(text))
             {
                 if (Parse<T>(item) is not { } value)
                 {
@@ -111,7 +111,7 @@ internal static class CliOptions
 
     static T? ParseChoice<T>(ArgumentResult result, string name) where T : struct, Enum
     {
-        string text = string.Join(' ', result.Tokens.Select(t => t.Value));
+        var text = string.Join(' ', result.Tokens.Select(t => t.Value));
         if (Parse<T>(text) is { } parsed) return parsed;
         result.AddError($"{name} takes one of {string.Join(", ", Names<T>())}, not '{text}'.");
         return null;
@@ -129,11 +129,11 @@ internal static class CliOptions
             DefaultValueFactory = _ => Split(defaultValue).Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray(),
             CustomParser = result =>
             {
-                string text = string.Join(',', result.Tokens.Select(t => t.Value));
+                var text = string.Join(',', result.Tokens.Select(t => t.Value));
                 var values = new List<int>();
-                foreach (string item in Split(text))
+                foreach (var item in Split(text))
                 {
-                    if (!int.TryParse(item, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
+                    if (!int.TryParse(item, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
                     {
                         result.AddError($"{name} takes comma-separated whole numbers in [{min}, {max}], not '{text}'.");
                         return [];
@@ -155,7 +155,7 @@ internal static class CliOptions
             DefaultValueFactory = _ => defaultValue,
             CustomParser = result =>
             {
-                string text = result.Tokens.Single().Value;
+                var text = result.Tokens.Single().Value;
                 if (ParseDuration(text) is { } value && value >= min && value <= max) return value;
                 result.AddError($"{name} takes a duration in [{Format(min)}, {Format(max)}] such as 90s, 10m or 1h (or seconds), not '{text}'.");
                 return default;
@@ -169,7 +169,7 @@ internal static class CliOptions
         ArgumentNullException.ThrowIfNull(text);
         var (number, unit) = text.Length > 0 && char.IsLetter(text[^1]) ? (text[..^1], text[^1]) : (text, 's');
         if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value <= 0) return null;
-        double seconds = unit switch
+        var seconds = unit switch
         {
             's' => value,
             'm' => value * 60,

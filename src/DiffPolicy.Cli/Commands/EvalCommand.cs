@@ -52,7 +52,7 @@ internal sealed class EvalCommand : VerbCommand<EvalCommand.Settings>
     {
         ArgumentNullException.ThrowIfNull(settings);
         PushTOptions.CheckSeeds(settings.SeedStart, settings.Episodes);
-        string? jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
+        var jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
         var videos = new VideoFolder(OutputPaths.Folder("--video", settings.Video is null ? null : new DirectoryInfo(settings.Video)));
 
         DiffusionPolicy? loaded = null;
@@ -75,9 +75,9 @@ internal sealed class EvalCommand : VerbCommand<EvalCommand.Settings>
                 .Start(context =>
                 {
                     var task = context.AddTask("episodes", maxValue: settings.Episodes);
-                    for (int i = 0; i < settings.Episodes && !cancel.IsCancellationRequested; i++)
+                    for (var i = 0; i < settings.Episodes && !cancel.IsCancellationRequested; i++)
                     {
-                        long seed = settings.SeedStart + i;
+                        var seed = settings.SeedStart + i;
                         results.Add(videos.Record($"episode_{seed}", observe => PushTEvaluation.RunEpisode(runner, seed, settings.MaxSteps, latencies, observe)));
                         task.Description = string.Create(CultureInfo.InvariantCulture,
                             $"episodes: score {results.Average(r => r.Score):F3}, success {results.Count(r => r.Success)}/{results.Count}");

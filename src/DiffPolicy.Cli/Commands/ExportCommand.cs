@@ -27,7 +27,7 @@ internal sealed class ExportCommand : VerbCommand<ExportCommand.Settings>
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Onnx is null) throw new CliInputException("--onnx", "nothing to export: pass --onnx FILE.");
-        string onnxPath = OutputPaths.File("--onnx", new FileInfo(settings.Onnx))!;
+        var onnxPath = OutputPaths.File("--onnx", new FileInfo(settings.Onnx))!;
         using var network = PolicyOptions.LoadNetwork(settings.Checkpoint);
         UnetOnnxExport.Write(network, onnxPath, new Dictionary<string, string> { ["checkpoint"] = settings.Checkpoint });
         Console.WriteLine($"wrote {onnxPath}: ConditionalUnet1D, ONNX opset {UnetOnnxExport.Opset}, inputs sample (batch, horizon, {network.Config.InputDim}), timestep (batch) int64, global_cond (batch, {network.Config.GlobalCondDim}); output (batch, horizon, {network.Config.InputDim})");

@@ -32,7 +32,7 @@ internal sealed class ImportCommand : VerbCommand<ImportCommand.Settings>
     public override int Run(Settings settings, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        string outDir = OutputPaths.Folder("--out", new DirectoryInfo(settings.Out))!;
+        var outDir = OutputPaths.Folder("--out", new DirectoryInfo(settings.Out))!;
         var vectors = settings.Verify is { } verify ? CliErrors.Reading("--verify", verify, () => ReferenceVectors.Load(verify)) : null;
         CliErrors.Reading("--config", settings.Config, () => ConditionalUnet1DConfig.Load(settings.Config));
         using (var imported = CliErrors.Reading("--weights", settings.Weights, () => UnetCheckpoint.Import(settings.Weights, settings.Config)))
@@ -44,11 +44,11 @@ internal sealed class ImportCommand : VerbCommand<ImportCommand.Settings>
         table.AddRow("checkpoint", Markup.Escape(outDir));
         table.AddRow("parameters", network.parameters().Sum(p => p.numel()).ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("state-dict keys", network.state_dict().Count.ToString(CultureInfo.InvariantCulture));
-        int exit = ExitCodes.Done;
+        var exit = ExitCodes.Done;
         if (vectors is not null)
         {
-            double error = vectors.MaxAbsError(network);
-            bool ok = error <= Tolerance;
+            var error = vectors.MaxAbsError(network);
+            var ok = error <= Tolerance;
             table.AddRow("max abs error", $"{(ok ? "[green]" : "[red]")}{error:E2}[/] (limit {Tolerance:0e0})");
             exit = ok ? ExitCodes.Done : ExitCodes.Failed;
         }

@@ -16,7 +16,7 @@ internal static class OutputPaths
     public static string? File(string option, FileInfo? file)
     {
         if (file is null) return null;
-        string full = file.FullName;
+        var full = file.FullName;
         if (Directory.Exists(full)) throw new CliInputException(option, $"'{full}' is a folder; give a file name.");
         if (AtomicFile.IsSpecial(full))
         {
@@ -34,7 +34,7 @@ internal static class OutputPaths
     public static string? Folder(string option, DirectoryInfo? folder)
     {
         if (folder is null) return null;
-        string full = folder.FullName;
+        var full = folder.FullName;
         if (System.IO.File.Exists(full)) throw new CliInputException(option, $"'{full}' is a file, not a folder.");
         Probe(option, NearestFolder(option, full, full), full);
         return full;
@@ -52,7 +52,7 @@ internal static class OutputPaths
 
     static void Probe(string option, string folder, string shown)
     {
-        string probe = AtomicFile.TemporaryBeside(Path.Combine(folder, "probe"));
+        var probe = AtomicFile.TemporaryBeside(Path.Combine(folder, "probe"));
         try
         {
             using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))

@@ -16,7 +16,7 @@ internal sealed record PolicySettings(string Checkpoint, SamplingSettings Sampli
     /// </summary>
     public (DiffusionPolicy Policy, string Description) Load()
     {
-        string directory = Path.GetFullPath(Checkpoint);
+        var directory = Path.GetFullPath(Checkpoint);
         if (!Directory.Exists(directory) && !Directory.Exists(directory + ".old"))
             throw new CliInputException("--checkpoint", $"no checkpoint at '{directory}'. Run from the repository root, or pass --checkpoint DIR.");
         var stored = CliErrors.Reading("--checkpoint", directory,

@@ -37,7 +37,7 @@ internal sealed class PushtCollectCommand : VerbCommand<PushtCollectCommand.Sett
     {
         ArgumentNullException.ThrowIfNull(settings);
         PushTOptions.CheckSeeds(settings.SeedStart, settings.Episodes);
-        string outPath = OutputPaths.File("--out", new FileInfo(settings.Out))!;
+        var outPath = OutputPaths.File("--out", new FileInfo(settings.Out))!;
         var videos = new VideoFolder(OutputPaths.Folder("--video", settings.Video is null ? null : new DirectoryInfo(settings.Video)), settings.VideoEpisodes);
         var dataset = new DemonstrationSet();
         var results = new List<Episode>(settings.Episodes);
@@ -51,7 +51,7 @@ internal sealed class PushtCollectCommand : VerbCommand<PushtCollectCommand.Sett
                 {
                     var expert = new PushExpert();
                     var frames = settings.Images ? new List<byte[]>() : null;
-                    long seed = settings.SeedStart + i;
+                    var seed = settings.SeedStart + i;
                     var episode = videos.Record($"episode_{seed}", observe => Episode.Run(
                         seed,
                         env =>
@@ -79,7 +79,7 @@ internal sealed class PushtCollectCommand : VerbCommand<PushtCollectCommand.Sett
 
     static void Print(Settings settings, List<Episode> results, DemonstrationSet dataset, string outPath, TimeSpan elapsed)
     {
-        int count = Math.Max(1, results.Count);
+        var count = Math.Max(1, results.Count);
         var table = new Table().AddColumn("metric").AddColumn("value");
         table.AddRow("seeds", $"{settings.SeedStart} … {settings.SeedStart + results.Count - 1}");
         table.AddRow("success rate (coverage > 0.95)", (results.Count(r => r.Success) / (double)count).ToString("P1", CultureInfo.InvariantCulture));

@@ -33,8 +33,8 @@ internal sealed class PushtRenderCommand : VerbCommand<PushtRenderCommand.Settin
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Png is null && settings.Video is null) throw new CliInputException("--png", "give --png and/or --video.");
-        string? pngPath = OutputPaths.File("--png", settings.Png is null ? null : new FileInfo(settings.Png));
-        string? videoPath = OutputPaths.File("--video", settings.Video is null ? null : new FileInfo(settings.Video));
+        var pngPath = OutputPaths.File("--png", settings.Png is null ? null : new FileInfo(settings.Png));
+        var videoPath = OutputPaths.File("--video", settings.Video is null ? null : new FileInfo(settings.Video));
         if (pngPath is not null)
         {
             FrameFile.SavePng(new PushTEnv(settings.Seed), null, settings.Size, pngPath);

@@ -29,7 +29,7 @@ internal sealed class PushtReplayCommand : VerbCommand<PushtReplayCommand.Settin
     public override int Run(Settings settings, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        string? outputPath = OutputPaths.File("--output", settings.Output is null ? null : new FileInfo(settings.Output));
+        var outputPath = OutputPaths.File("--output", settings.Output is null ? null : new FileInfo(settings.Output));
         var videos = new VideoFolder(OutputPaths.Folder("--video", settings.Video is null ? null : new DirectoryInfo(settings.Video)));
         var (scenarios, requests) = CliErrors.Reading("--input", settings.Input, () =>
         {
@@ -43,7 +43,7 @@ internal sealed class PushtReplayCommand : VerbCommand<PushtReplayCommand.Settin
             cancel.ThrowIfCancellationRequested();
             var request = requests[i];
             var result = videos.Record($"scenario_{i}", observe => ReplayResult.Run(request, observe));
-            int blownUp = result.Coverage.ToList().FindIndex(c => !double.IsFinite(c));
+            var blownUp = result.Coverage.ToList().FindIndex(c => !double.IsFinite(c));
             if (blownUp >= 0 || result.States.Any(s => !s.ToArray().All(double.IsFinite)))
                 throw new CliInputException("--input", $"scenario {i}: the simulation ran out of finite numbers (by step {Math.Max(0, blownUp)}): are its actions far outside the 512 × 512 workspace?");
             results.Add(ReplayFile.WithResult(scenarios[i], result));

@@ -41,7 +41,7 @@ internal sealed partial class PushtRobotCommand : VerbCommand<PushtRobotCommand.
         name.Validators.Add(result =>
         {
             if (result.Tokens.Count == 0) return;
-            string value = string.Join(' ', result.Tokens.Select(t => t.Value));
+            var value = string.Join(' ', result.Tokens.Select(t => t.Value));
             if (!RobotName().IsMatch(value)) result.AddError($"--name must be 1–64 of [A-Za-z0-9_.-], not '{value}'.");
         });
         Add(connect, mode, episodes, seedStart, maxSteps, lead, name, serverKey, video, json);
@@ -55,7 +55,7 @@ internal sealed partial class PushtRobotCommand : VerbCommand<PushtRobotCommand.
     {
         ArgumentNullException.ThrowIfNull(settings);
         PushTOptions.CheckSeeds(settings.SeedStart, settings.Episodes);
-        string? jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
+        var jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
         var videos = new VideoFolder(OutputPaths.Folder("--video", settings.Video is null ? null : new DirectoryInfo(settings.Video)));
         var curve = settings.CurveServerKey is { } key ? ReadServerKey(key) : null;
         var options = new PushTRobotOptions { Name = settings.Name, Mode = settings.Mode, Lead = settings.Lead };
@@ -67,9 +67,9 @@ internal sealed partial class PushtRobotCommand : VerbCommand<PushtRobotCommand.
                 throw new CliInputException("--lead", $"--lead {l} exceeds the {welcome.Policy.PredictedSteps} actions a chunk of the server's policy carries.");
             AnsiConsole.MarkupLineInterpolated($"Connected to [bold]{welcome.Server}[/] at {settings.Connect} as {welcome.Robot}, {options.Mode}");
             var rows = new List<RobotEpisodeRow>();
-            for (int i = 0; i < settings.Episodes && !cancel.IsCancellationRequested; i++)
+            for (var i = 0; i < settings.Episodes && !cancel.IsCancellationRequested; i++)
             {
-                long seed = settings.SeedStart + i;
+                var seed = settings.SeedStart + i;
                 var row = RobotEpisodeRow.From(videos.Record($"episode_{seed}", observe => robot.RunEpisode(seed, settings.MaxSteps, observe)));
                 rows.Add(row);
                 AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -38,8 +38,8 @@ internal sealed class SoakCommand : VerbCommand<SoakCommand.Settings>
     public override int Run(Settings settings, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        string? jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
-        string? plotPath = OutputPaths.File("--plot", settings.Plot is null ? null : new FileInfo(settings.Plot));
+        var jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
+        var plotPath = OutputPaths.File("--plot", settings.Plot is null ? null : new FileInfo(settings.Plot));
         var (loaded, description) = settings.Policy.Load();
         using var diffusion = loaded;
         using var chunkPolicy = new DiffusionChunkPolicy(diffusion);

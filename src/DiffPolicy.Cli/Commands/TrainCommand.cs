@@ -38,7 +38,7 @@ internal sealed class TrainCommand : VerbCommand<TrainCommand.Settings>
         var policyConfig = CliErrors.Reading("--config", settings.Config, () => PolicyConfig.Load(settings.Config));
         if (settings.Steps is { } s)
             policyConfig = policyConfig with { Training = policyConfig.Training with { Steps = s } };
-        string directory = OutputPaths.Folder("--out", new DirectoryInfo(settings.Out))!;
+        var directory = OutputPaths.Folder("--out", new DirectoryInfo(settings.Out))!;
         TorchRuntime.SetThreads(settings.Threads);
         var torchDevice = CliErrors.Reading("--device", settings.Device, () => TorchRuntime.ResolveDevice(settings.Device));
         var buffer = CliErrors.Reading("--data", settings.Data, () => ReplayBuffer.Load(settings.Data));
@@ -48,7 +48,7 @@ internal sealed class TrainCommand : VerbCommand<TrainCommand.Settings>
 
         AnsiConsole.MarkupLineInterpolated(
             $"Training on [bold]{buffer.Episodes}[/] episodes ({buffer.Steps} steps), device {torchDevice}, {TorchRuntime.Threads} threads → {run.PolicyDirectory}");
-        int reached = 0;
+        var reached = 0;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .Start(context =>
@@ -60,8 +60,8 @@ internal sealed class TrainCommand : VerbCommand<TrainCommand.Settings>
                     lastVal = p.ValLoss ?? lastVal;
                     lastScore = p.Score ?? lastScore;
                     task.Value = p.Step;
-                    string val = lastVal is { } v ? string.Create(CultureInfo.InvariantCulture, $" val {v:F4}") : "";
-                    string score = lastScore is { } sc ? string.Create(CultureInfo.InvariantCulture, $" score {sc:F3}") : "";
+                    var val = lastVal is { } v ? string.Create(CultureInfo.InvariantCulture, $" val {v:F4}") : "";
+                    var score = lastScore is { } sc ? string.Create(CultureInfo.InvariantCulture, $" score {sc:F3}") : "";
                     task.Description = string.Create(CultureInfo.InvariantCulture,
                         $"step {p.Step} loss {p.Loss:F4} lr {p.LearningRate:E1} {p.SamplesPerSecond:F0} samples/s{val}{score}");
                 });

@@ -50,7 +50,7 @@ internal sealed class SoakRun(IChunkPolicy served, TimeSpan duration)
             progress?.Invoke(sample, sofar);
         }, null, SampleEvery, SampleEvery);
 
-        int episodes = 0;
+        var episodes = 0;
         long ticks = 0, startup = 0, dropped = 0, rehellos = 0;
         while (!cancel.IsCancellationRequested)
         {

@@ -1,5 +1,5 @@
-using DiffPolicy.Data;
 using System.Globalization;
+using DiffPolicy.Data;
 using DiffPolicy.Policy.Network;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -51,7 +51,7 @@ public static class UnetOnnxExport
             graph.Input(GlobalCondInput, false, "batch", (long)config.GlobalCondDim);
 
             // SinusoidalPosEmb, frequencies in float32 as the original computes them.
-            float rate = (float)(-Math.Log(10000) / (half - 1));
+            var rate = (float)(-Math.Log(10000) / (half - 1));
             var frequencies = Enumerable.Range(0, half).Select(i => MathF.Exp(i * rate)).ToArray();
             var steps = graph.Node("Unsqueeze", [graph.Node("Cast", [TimestepInput], ("to", 1L)), Axes(1)]);
             var angles = graph.Node("Mul", [steps, graph.Initializer("step_frequencies", [1, half], frequencies)]);
@@ -64,7 +64,7 @@ public static class UnetOnnxExport
             int[] dims = [a, .. config.DownDims];
             var x = graph.Node("Transpose", [SampleInput], ("perm", new long[] { 0, 2, 1 }));
             var skips = new Stack<string>();
-            for (int i = 0; i < levels; i++)
+            for (var i = 0; i < levels; i++)
             {
                 x = Residual($"down_modules.{i}.0", x, cond, dims[i], dims[i + 1]);
                 x = Residual($"down_modules.{i}.1", x, cond, dims[i + 1], dims[i + 1]);
@@ -73,13 +73,13 @@ public static class UnetOnnxExport
             }
             x = Residual("mid_modules.0", x, cond, dims[levels], dims[levels]);
             x = Residual("mid_modules.1", x, cond, dims[levels], dims[levels]);
-            for (int j = 0; j < levels - 1; j++)
+            for (var j = 0; j < levels - 1; j++)
             {
                 int i = levels - 1 - j, dimIn = dims[i], dimOut = dims[i + 1];
                 x = graph.Node("Concat", [x, skips.Pop()], ("axis", 1L));
                 x = Residual($"up_modules.{j}.0", x, cond, 2 * dimOut, dimIn);
                 x = Residual($"up_modules.{j}.1", x, cond, dimIn, dimIn);
-                string prefix = $"up_modules.{j}.2.conv";
+                var prefix = $"up_modules.{j}.2.conv";
                 x = graph.Node("ConvTranspose", [x, Weight(prefix + ".weight", dimIn, dimIn, 4), Weight(prefix + ".bias", dimIn)],
                     ("kernel_shape", new long[] { 4 }), ("strides", new long[] { 2 }), ("pads", new long[] { 1, 1 }));
             }
@@ -99,7 +99,7 @@ public static class UnetOnnxExport
 
         string Residual(string prefix, string x, string cond, int inputs, int outputs)
         {
-            int width = config.CondPredictScale ? 2 * outputs : outputs;
+            var width = config.CondPredictScale ? 2 * outputs : outputs;
             var embed = Linear(prefix + ".cond_encoder.1", cond, config.CondDim, width);
             var h = ConvBlock(prefix + ".blocks.0", x, inputs, outputs);
             if (config.CondPredictScale)
@@ -161,7 +161,7 @@ public static class UnetOnnxExport
 
         string Scalar(long value)
         {
-            string name = "index_" + value.ToString(CultureInfo.InvariantCulture);
+            var name = "index_" + value.ToString(CultureInfo.InvariantCulture);
             if (!constants.TryGetValue(name, out var existing)) constants[name] = existing = graph.Int64Scalar(name, value);
             return existing;
         }

@@ -62,8 +62,8 @@ public sealed class TrainingRun
         Directory.CreateDirectory(directory);
         WriteConfig();
 
-        float[] obs = data.Column(config.ObsKey, out int obsWidth);
-        float[] action = data.Column("action", out int actionWidth);
+        var obs = data.Column(config.ObsKey, out var obsWidth);
+        var action = data.Column("action", out var actionWidth);
         var obsNormalizer = LinearNormalizer.FitLimits(obs, obsWidth);
         var actionNormalizer = LinearNormalizer.FitLimits(action, actionWidth);
         obs = (float[])obs.Clone();
@@ -82,33 +82,36 @@ public sealed class TrainingRun
         model.to(device);
         emaNetwork.to(device);
         using (no_grad())
+        {
             foreach (var ((_, target), (_, source)) in emaNetwork.named_parameters().Zip(model.named_parameters()))
                 target.copy_(source);
+        }
+
         var ema = new EmaModel(emaNetwork, t.EmaPower);
         using var optimizer = optim.AdamW(model.parameters(), t.LearningRate, t.Beta1, t.Beta2, weight_decay: t.WeightDecay);
         using var schedule = new NoiseSchedule(config.Scheduler.NumTrainTimesteps);
 
-        int step = saved is null ? 0 : LoadState(saved, model, emaNetwork, optimizer);
+        var step = saved is null ? 0 : LoadState(saved, model, emaNetwork, optimizer);
         TruncateLog(step);
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        double elapsedBefore = saved?.ElapsedSeconds ?? 0;
+        var elapsedBefore = saved?.ElapsedSeconds ?? 0;
 
         var batch = new Batch(config, t.BatchSize);
         int[]? permutation = null;
-        int permutationEpoch = -1;
-        int stepsPerEpoch = Math.Max(1, train.Count / t.BatchSize);
+        var permutationEpoch = -1;
+        var stepsPerEpoch = Math.Max(1, train.Count / t.BatchSize);
         while (step < t.Steps && !cancel.IsCancellationRequested)
         {
-            int epoch = step / stepsPerEpoch;
+            var epoch = step / stepsPerEpoch;
             if (epoch != permutationEpoch)
             {
                 permutation = Permutation(train.Count, t.Seed, epoch);
                 permutationEpoch = epoch;
             }
-            int first = step % stepsPerEpoch * t.BatchSize;
+            var first = step % stepsPerEpoch * t.BatchSize;
             batch.Fill(train, obs, action, i => permutation![(first + i) % permutation.Length]);
 
-            double lr = LearningRateSchedule.CosineWithWarmup(t.LearningRate, step, t.WarmupSteps, t.Steps);
+            var lr = LearningRateSchedule.CosineWithWarmup(t.LearningRate, step, t.WarmupSteps, t.Steps);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
             double loss;
             using (var scope = NewDisposeScope())
@@ -127,14 +130,14 @@ public sealed class TrainingRun
 
             double? valLoss = null, score = null;
             if (step % t.ValEvery == 0 || step == t.Steps) valLoss = ValidationLoss(emaNetwork, schedule, val, obs, action, t.Seed);
-            bool save = step % t.SaveEvery == 0 || step == t.Steps || cancel.IsCancellationRequested;
+            var save = step % t.SaveEvery == 0 || step == t.Steps || cancel.IsCancellationRequested;
             if (save) SavePolicy(emaNetwork, obsNormalizer, actionNormalizer);
             if (rollout != null && t.RolloutEvery > 0 && (step % t.RolloutEvery == 0 || step == t.Steps))
             {
                 using var policy = DiffusionPolicy.FromNetwork(config, emaNetwork, obsNormalizer, actionNormalizer, device);
                 score = rollout(policy, step);
             }
-            double elapsed = elapsedBefore + stopwatch.Elapsed.TotalSeconds;
+            var elapsed = elapsedBefore + stopwatch.Elapsed.TotalSeconds;
             AppendLog(step, loss, lr, valLoss, score, elapsed);
             if (save) SaveState(model, emaNetwork, optimizer, step, elapsed);
             progress?.Report(new TrainingProgress(step, t.Steps, loss, lr, t.BatchSize * step / Math.Max(1e-9, elapsed), valLoss, score));
@@ -158,11 +161,11 @@ public sealed class TrainingRun
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         network.eval();
-        int size = Math.Min(val.Count, config.Training.BatchSize);
+        var size = Math.Min(val.Count, config.Training.BatchSize);
         var batch = new Batch(config, size);
         double total = 0;
-        int batches = 0;
-        for (int start = 0; start < val.Count && batches < 8; start += size, batches++)
+        var batches = 0;
+        for (var start = 0; start < val.Count && batches < 8; start += size, batches++)
         {
             batch.Fill(val, obs, action, i => (start + i) % val.Count);
             total += Loss(network, schedule, batch, StepGenerator(seed, -1 - batches)).item<float>();
@@ -180,10 +183,10 @@ public sealed class TrainingRun
         public void Fill(SequenceSampler sampler, float[] obsColumn, float[] actionColumn, Func<int, int> window)
         {
             int obsWindow = config.Horizon * config.ObsDim, actionWindow = config.Horizon * config.ActionDim;
-            int condWindow = config.NObsSteps * config.ObsDim;
-            for (int i = 0; i < size; i++)
+            var condWindow = config.NObsSteps * config.ObsDim;
+            for (var i = 0; i < size; i++)
             {
-                int w = window(i);
+                var w = window(i);
                 sampler.Fill(w, obsColumn, config.ObsDim, obs.AsSpan(i * obsWindow, obsWindow));
                 sampler.Fill(w, actionColumn, config.ActionDim, action.AsSpan(i * actionWindow, actionWindow));
                 obs.AsSpan(i * obsWindow, condWindow).CopyTo(cond.AsSpan(i * condWindow));
@@ -208,7 +211,7 @@ public sealed class TrainingRun
     /// <summary>DiffusionPolicy's get_val_mask: a seeded choice of round(val_ratio × n) episodes (at least 1 when the ratio is positive), never all of them.</summary>
     static (HashSet<int> Train, HashSet<int> Val) SplitEpisodes(int episodes, double valRatio, int seed)
     {
-        int nVal = valRatio <= 0 ? 0 : Math.Min(Math.Max(1, (int)Math.Round(episodes * valRatio)), episodes - 1);
+        var nVal = valRatio <= 0 ? 0 : Math.Min(Math.Max(1, (int)Math.Round(episodes * valRatio)), episodes - 1);
         var order = Enumerable.Range(0, episodes).ToArray();
         new Random(seed).Shuffle(order);
         return (order.Skip(nVal).ToHashSet(), order.Take(nVal).ToHashSet());
@@ -222,8 +225,11 @@ public sealed class TrainingRun
     {
         int obsWidth = data.Width(config.ObsKey), actionWidth = data.Width("action");
         if (obsWidth != config.ObsDim || actionWidth != config.ActionDim)
+        {
             throw new InvalidDataException(
                 $"{data.Source}'s '{config.ObsKey}' has {obsWidth} values per step and 'action' {actionWidth}; the config says obs_dim {config.ObsDim}, action_dim {config.ActionDim}.");
+        }
+
         var (trainEpisodes, _) = SplitEpisodes(data.Episodes, config.Training.ValRatio, config.Training.Seed);
         if (new SequenceSampler(data, config.Horizon, config.NObsSteps - 1, config.NActionSteps - 1, trainEpisodes).Count == 0)
             throw new InvalidDataException($"{data.Source} yields no training windows ({data.Episodes} episodes, {data.Steps} steps).");
@@ -237,20 +243,26 @@ public sealed class TrainingRun
     /// </summary>
     public SavedProgress? CheckDirectory()
     {
-        string? stateDir = ExistingState();
+        var stateDir = ExistingState();
         if (stateDir is null) return null;
         var saved = ReadProgress(stateDir);
-        bool sameData = saved.Dataset is { } fingerprint
+        var sameData = saved.Dataset is { } fingerprint
             ? fingerprint == Fingerprint
             : saved.Episodes == data.Episodes && saved.Steps == data.Steps;
         if (!sameData)
+        {
             throw new InvalidDataException(
                 $"'{directory}' was trained on other data ({saved.Episodes} episodes / {saved.Steps} steps{(saved.Dataset is null ? "" : $", fingerprint {saved.Dataset[..12]}")}) " +
                 $"than {data.Source} ({data.Episodes} / {data.Steps}, {Fingerprint[..12]}); use a new --out directory or the run's own data.");
+        }
+
         if (config.Training.Steps < saved.Step)
+        {
             throw new InvalidDataException(
                 $"training.steps is {config.Training.Steps} (--steps) but '{directory}' has already reached step {saved.Step}; give at least {saved.Step} steps or a new --out directory.");
-        string path = Path.Combine(directory, ConfigFile);
+        }
+
+        var path = Path.Combine(directory, ConfigFile);
         if (File.Exists(path))
         {
             // Compared as read by this version, so settings added since (at their defaults) do not count as changes.
@@ -268,9 +280,11 @@ public sealed class TrainingRun
             }
             var comparable = stored with { Sampler = config.Sampler, Training = stored.Training with { Steps = config.Training.Steps } };
             if (comparable.ToJson() != config.ToJson())
+            {
                 throw new InvalidDataException(
                     $"'{directory}' holds a run with a different configuration ({path}); use a new --out directory or the same config " +
                     "(only training.steps and the sampler may change).");
+            }
         }
         return saved;
     }
@@ -282,8 +296,8 @@ public sealed class TrainingRun
 
     void WriteConfig()
     {
-        string path = Path.Combine(directory, ConfigFile);
-        string json = config.ToJson();
+        var path = Path.Combine(directory, ConfigFile);
+        var json = config.ToJson();
         if (File.Exists(path) && File.ReadAllText(path) == json) return;
         AtomicFile.WriteAllText(path, json);
     }
@@ -306,7 +320,7 @@ public sealed class TrainingRun
 
     int LoadState(SavedProgress saved, ConditionalUnet1D model, ConditionalUnet1D ema, OptimizerHelper optimizer)
     {
-        string dir = ExistingState()!;
+        var dir = ExistingState()!;
         model.LoadStrict(Path.Combine(dir, "model.safetensors"));
         ema.LoadStrict(Path.Combine(dir, "ema.safetensors"));
         optimizer.load_state_dict(Path.Combine(dir, "optimizer.bin"));
@@ -328,7 +342,7 @@ public sealed class TrainingRun
 
     static SavedProgress ReadProgress(string dir)
     {
-        string path = Path.Combine(dir, "progress.json");
+        var path = Path.Combine(dir, "progress.json");
         try
         {
             var saved = JsonSerializer.Deserialize<SavedProgress>(File.ReadAllText(path));
@@ -351,7 +365,7 @@ public sealed class TrainingRun
         }
         // Rows that do not parse (a line cut by a crash) are dropped with the rows after the save.
         var kept = File.ReadAllLines(LogPath).Skip(1)
-            .Where(line => int.TryParse(line.Split(',')[0], NumberStyles.None, CultureInfo.InvariantCulture, out int row) && row <= step);
+            .Where(line => int.TryParse(line.Split(',')[0], NumberStyles.None, CultureInfo.InvariantCulture, out var row) && row <= step);
         AtomicFile.WriteAllText(LogPath, string.Join("\n", kept.Prepend(LogHeader)) + "\n");
     }
 
