@@ -67,7 +67,7 @@ internal static unsafe class Elementwise
             {
                 float* source = h.Row(r, t), target = y.Row(r, t);
                 int c = 0;
-                if (Vector512.IsHardwareAccelerated)
+                if (Gemm.UseVector512)
                 {
                     for (; c <= channels - 16; c += 16)
                     {
@@ -100,7 +100,7 @@ internal static unsafe class Elementwise
         {
             float* row = h.Row(r, t);
             int c = 0;
-            if (Vector512.IsHardwareAccelerated)
+            if (Gemm.UseVector512)
             {
                 for (; c <= channels - 16; c += 16)
                 {
@@ -131,7 +131,7 @@ internal static unsafe class Elementwise
     public static void Mish(float* x, int count)
     {
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Gemm.UseVector512)
             for (; i <= count - 16; i += 16) Mish(Vector512.Load(x + i)).Store(x + i);
         for (; i < count; i++) x[i] = Mish(x[i]);
     }

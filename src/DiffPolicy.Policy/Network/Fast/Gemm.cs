@@ -35,6 +35,12 @@ internal static unsafe class Gemm
     const int Nr = PackedMatrix.Width;
 
     /// <summary>
+    /// Whether the AVX-512 kernels and vector loops run (where the CPU accelerates them); tests turn it off to check the
+    /// portable paths on this machine. Both give the same function; only the last bits of rounding may differ.
+    /// </summary>
+    internal static bool UseVector512 { get; set; } = Vector512.IsHardwareAccelerated;
+
+    /// <summary>
     /// Y(r, t) ← bias + Σ_j Σ_c B[j·C + c, ·] · X(r, t·stride − padding + j, c) for t &lt; outputLength, r &lt; samples.
     /// </summary>
     /// <param name="outputRowStep">Output position t is written at Y's row t·outputRowStep + outputRowOffset (transposed convolution's interleave).</param>
@@ -63,7 +69,7 @@ internal static unsafe class Gemm
                     a[i] = (long)x.Row(r, t * stride - padding);
                     c[i] = (long)(y.Row(r, t * outputRowStep + outputRowOffset) + p * Nr);
                 }
-                if (Vector512.IsHardwareAccelerated)
+                if (UseVector512)
                 {
                     if (block > 4) Kernel8(a, c, block, panel, bias, taps, x.Ld, x.Channels, columns, tile);
                     else Kernel4(a, c, block, panel, bias, taps, x.Ld, x.Channels, columns, tile);
