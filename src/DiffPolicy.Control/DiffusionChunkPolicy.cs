@@ -34,7 +34,8 @@ public sealed class DiffusionChunkPolicy : IChunkPolicy, IDisposable
     public ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(window);
-        var chunk = policy.PredictActions(window.Data[policy.Config.ObsKey], 1, NoiseFor(window.Robot, window.Episode), cancellationToken);
+        ChunkPrior? prior = window.Prior is { } p ? new ChunkPrior(p.Actions, p.Frozen, p.Weights) : null;
+        var chunk = policy.PredictActions(window.Data[policy.Config.ObsKey], 1, NoiseFor(window.Robot, window.Episode), cancellationToken, prior is null ? null : [prior]);
         return new ActionChunkResult(chunk.Actions, chunk.Stats.Iterations, chunk.Stats.Evaluations);
     }
 

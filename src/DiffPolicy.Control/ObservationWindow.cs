@@ -1,3 +1,5 @@
+using DiffPolicy.Protocol;
+
 namespace DiffPolicy.Control;
 
 /// <summary>
@@ -8,6 +10,9 @@ namespace DiffPolicy.Control;
 /// <param name="Data">Per observation key, <see cref="Steps"/> × the key's length values, row-major, oldest step first.</param>
 public sealed record ObservationWindow(string Robot, long Episode, long Step, int Steps, IReadOnlyDictionary<string, float[]> Data)
 {
+    /// <summary>What the robot still has planned from <see cref="Step"/> on, when it sent it (real-time chunking).</summary>
+    public PlanPrior? Prior { get; init; }
+
     /// <summary>The values of <paramref name="key"/> at window position <paramref name="index"/> (0 = oldest).</summary>
     public ReadOnlySpan<float> At(string key, int index)
     {

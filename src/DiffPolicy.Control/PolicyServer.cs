@@ -188,7 +188,8 @@ public sealed class PolicyServer : IDisposable
         }
         if (observation.Infer)
         {
-            var request = new InferenceRequest(session, session.Epoch, observation, session.History.Window(session.Name), Stopwatch.GetTimestamp());
+            var window = session.History.Window(session.Name) with { Prior = observation.Prior };
+            var request = new InferenceRequest(session, session.Epoch, observation, window, Stopwatch.GetTimestamp());
             session.ReachedPolicy = true;
             if (queue.Submit(request))
             {
@@ -215,6 +216,23 @@ public sealed class PolicyServer : IDisposable
         {
             var unknown = observation.Data.Keys.First(k => metadata.Find(k) is null);
             throw new ProtocolException(ErrorCodes.BadShape, $"unknown observation key '{unknown}'", observation.Seq);
+        }
+        if (observation.Prior is { } prior)
+        {
+            var rows = prior.Actions.Length / metadata.ActionDim;
+            if (prior.Actions.Length == 0 || prior.Actions.Length % metadata.ActionDim != 0 || rows > metadata.PredictedSteps)
+            {
+                throw new ProtocolException(ErrorCodes.BadShape,
+                    $"'prior' has {prior.Actions.Length} values; it needs 1 … {metadata.PredictedSteps} rows of action_dim {metadata.ActionDim}", observation.Seq);
+            }
+            if (prior.Frozen > rows)
+            {
+                throw new ProtocolException(ErrorCodes.BadMessage, $"'prior_frozen' is {prior.Frozen}, more than the prior's {rows} rows", observation.Seq);
+            }
+            if (prior.Weights is { } weights && (weights.Length != rows || Array.Exists(weights, w => w is < 0 or > 1)))
+            {
+                throw new ProtocolException(ErrorCodes.BadShape, $"'prior_weights' needs {rows} values in [0, 1], one per prior row", observation.Seq);
+            }
         }
     }
 

@@ -32,7 +32,7 @@ public static class MessageCodec
                     ReadMetadata(fields), fields.Double("robot_timeout_s"), fields.Int32("max_frame_bytes", 1, int.MaxValue)),
                 MessageTypes.Obs => new Observation(
                     fields.UInt64("seq"), fields.Int64("episode", 0, long.MaxValue), fields.Int64("step", 0, long.MaxValue),
-                    fields.Double("t"), fields.Bool("infer", whenAbsent: true), fields.FloatMap("obs")),
+                    fields.Double("t"), fields.Bool("infer", whenAbsent: true), fields.FloatMap("obs"), ReadPrior(fields)),
                 MessageTypes.Actions => ReadActions(fields),
                 MessageTypes.Reset => new Reset(),
                 MessageTypes.Ping => new Ping(fields.UInt64("seq"), fields.Double("t")),
@@ -81,7 +81,7 @@ public static class MessageCodec
                 }
             case Observation m:
                 {
-                    var w = FrameWriter.Begin(buffer, MessageTypes.Obs, 6);
+                    var w = FrameWriter.Begin(buffer, MessageTypes.Obs, 6 + (m.Prior is null ? 0 : m.Prior.Weights is null ? 2 : 3));
                     w.Write("seq");
                     w.Write(m.Seq);
                     w.Write("episode");
@@ -98,6 +98,18 @@ public static class MessageCodec
                     {
                         w.Write(key);
                         w.WriteFloats(values);
+                    }
+                    if (m.Prior is { } prior)
+                    {
+                        w.Write("prior");
+                        w.WriteFloats(prior.Actions);
+                        w.Write("prior_frozen");
+                        w.Write(prior.Frozen);
+                        if (prior.Weights is { } weights)
+                        {
+                            w.Write("prior_weights");
+                            w.WriteFloats(weights);
+                        }
                     }
                     return w.Finish(buffer);
                 }
@@ -203,6 +215,19 @@ public static class MessageCodec
         return IsValidRobotName(value)
             ? value
             : throw new ProtocolException(ErrorCodes.BadMessage, $"'{name}' must be 1–{MaxRobotName} characters from [A-Za-z0-9_.-]", fields.Seq);
+    }
+
+    /// <summary>The optional plan prior of an <c>obs</c>: <c>prior_frozen</c> and <c>prior_weights</c> only with <c>prior</c>.</summary>
+    static PlanPrior? ReadPrior(FrameFields fields)
+    {
+        if (!fields.Has("prior"))
+        {
+            return fields.Has("prior_frozen") || fields.Has("prior_weights")
+                ? throw new ProtocolException(ErrorCodes.BadMessage, "'prior_frozen' and 'prior_weights' need 'prior'", fields.Seq)
+                : null;
+        }
+        return new PlanPrior(fields.Floats("prior"), fields.Has("prior_frozen") ? fields.Int32("prior_frozen", 0, 4096) : 0,
+            fields.Has("prior_weights") ? fields.Floats("prior_weights") : null);
     }
 
     static ActionChunk ReadActions(FrameFields fields)

@@ -12,9 +12,18 @@ public sealed record Welcome(int Protocol, string Robot, string Server, PolicyMe
 /// <summary>
 /// Robot → server: the observation taken at <paramref name="Step"/> of <paramref name="Episode"/>.
 /// Each array is the key's values in row-major order, finite float32. With <paramref name="Infer"/> false it only
-/// extends the history; with true the server answers with an action chunk starting at <paramref name="Step"/>.
+/// extends the history; with true the server answers with an action chunk starting at <paramref name="Step"/>, steered
+/// to agree with <paramref name="Prior"/> when the robot sends one (optional; docs/protocol.md §4.1).
 /// </summary>
-public sealed record Observation(ulong Seq, long Episode, long Step, double Time, bool Infer, IReadOnlyDictionary<string, float[]> Data) : Message;
+public sealed record Observation(ulong Seq, long Episode, long Step, double Time, bool Infer, IReadOnlyDictionary<string, float[]> Data, PlanPrior? Prior = null) : Message;
+
+/// <summary>
+/// What the robot still has planned when it asks for a chunk: <paramref name="Actions"/> (rows of action_dim values) for
+/// the observation's step and the steps after it; the first <paramref name="Frozen"/> rows will run before the chunk can
+/// be used. <paramref name="Weights"/> (one per row, in [0, 1]) says how strongly the chunk should agree with each row;
+/// null lets the server choose (1 for the frozen rows, decaying over the rest).
+/// </summary>
+public sealed record PlanPrior(float[] Actions, int Frozen, float[]? Weights = null);
 
 /// <summary>
 /// Server → robot: <paramref name="Count"/> actions of <paramref name="ActionDim"/> values (row-major); action i is for

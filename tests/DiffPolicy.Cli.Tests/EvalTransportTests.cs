@@ -35,15 +35,15 @@ public sealed class EvalTransportTests : IDisposable
         Assert.NotEqual(direct[0].Actions[0], direct[1].Actions[0]);
     }
 
-    static (EpisodeResult Result, double[] Actions)[] Evaluate(IEpisodeRunner runner, long[] seeds)
+    internal static (EpisodeResult Result, double[] Actions)[] Evaluate(IEpisodeRunner runner, long[] seeds)
     {
         using (runner)
         {
             return seeds.Select(seed =>
             {
                 var actions = new List<double>();
-                var result = PushTEvaluation.RunEpisode(new Recording(runner, actions), seed, maxSteps: 20, []);
-                return (result, actions.ToArray());
+                var record = PushTEvaluation.Run(new Recording(runner, actions), seed, maxSteps: 20);
+                return (record.Result, actions.ToArray());
             }).ToArray();
         }
     }
@@ -53,8 +53,7 @@ public sealed class EvalTransportTests : IDisposable
     {
         public string Transport => inner.Transport;
 
-        public (Sim.PushT.Task.Episode Episode, IReadOnlyList<Sim.PushT.Task.ChunkTiming> Chunks) Run(
-            long seed, int maxSteps, Action<Sim.PushT.Task.PushTEnv, Sim.PushT.Physics.Vec2?>? observe)
+        public EpisodeRun Run(long seed, int maxSteps, Action<Sim.PushT.Task.PushTEnv, Sim.PushT.Physics.Vec2?>? observe)
         {
             var run = inner.Run(seed, maxSteps, observe);
             actions.AddRange(run.Episode.Steps.SelectMany(s => new[] { s.Action.X, s.Action.Y }));

@@ -19,7 +19,7 @@ internal sealed class LockstepSource(PushTRobot robot, long episode, Action<Chun
     {
         recent.Add((step, keypoints));
         if (recent.Count > robot.Policy.NObsSteps) recent.RemoveAt(0);
-        var asked = robot.SendObservation(episode, step, keypoints, request);
+        var asked = robot.SendObservation(episode, step, keypoints, request, request ? prior : null);
         if (!request) return null;
         var sentAt = robot.Now;
         while (true)
@@ -34,7 +34,8 @@ internal sealed class LockstepSource(PushTRobot robot, long episode, Action<Chun
                 case { } other when robot.HandleOther(other):
                     for (var i = 0; i < recent.Count; i++)
                     {
-                        asked = robot.SendObservation(episode, recent[i].Step, recent[i].Keypoints, infer: i == recent.Count - 1);
+                        var last = i == recent.Count - 1;
+                        asked = robot.SendObservation(episode, recent[i].Step, recent[i].Keypoints, infer: last, last ? prior : null);
                     }
                     break;
             }

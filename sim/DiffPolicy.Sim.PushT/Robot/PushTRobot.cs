@@ -79,7 +79,16 @@ public sealed class PushTRobot : IDisposable
             var source = new LockstepSource(this, seed, chunkArrived);
             var controller = new ChunkedController(source, Policy.NActionSteps);
             var episode = Episode.Run(seed, controller.Act, maxSteps, observe);
-            return new RobotEpisode(episode, controller.Chunks, 0, 0, 0, 0, Rehellos - rehellosBefore, source.Timings);
+            return new RobotEpisode(episode, controller.Chunks, 0, 0, 0, 0, Rehellos - rehellosBefore, source.Timings, controller.Sources);
+        }
+        if (Options.Mode == RobotMode.Latency)
+        {
+            var source = new LockstepSource(this, seed, chunkArrived);
+            var lead = Math.Max(0, Policy.PredictedSteps - Policy.NActionSteps);
+            var controller = new LatencyController(source, lead, Options.LatencySteps ?? 0, Options.Seam);
+            var episode = Episode.Run(seed, controller.Act, maxSteps, observe);
+            return new RobotEpisode(episode, controller.Chunks, controller.DeadlineMisses, controller.StartupTicks, 0, 0, Rehellos - rehellosBefore,
+                source.Timings, controller.Sources);
         }
         var driver = new RealTimeDriver(this, seed, chunkArrived);
         var run = Episode.Run(seed, driver.Act, maxSteps, observe);
@@ -98,11 +107,24 @@ public sealed class PushTRobot : IDisposable
 
     internal double Now => Stopwatch.GetElapsedTime(clockStart).TotalSeconds;
 
-    internal ulong SendObservation(long episode, long step, float[] keypoints, bool infer)
+    internal ulong SendObservation(long episode, long step, float[] keypoints, bool infer, ActionPrior? prior = null)
     {
         var s = ++seq;
-        link.Send(new Observation(s, episode, step, Now, infer, new Dictionary<string, float[]> { [ObsKey] = keypoints }));
+        link.Send(new Observation(s, episode, step, Now, infer, new Dictionary<string, float[]> { [ObsKey] = keypoints }, WirePrior(prior)));
         return s;
+    }
+
+    /// <summary>A plan prior as the wire carries it: rows of (x, y) float32.</summary>
+    public static PlanPrior? WirePrior(ActionPrior? prior)
+    {
+        if (prior is null) return null;
+        var values = new float[prior.Actions.Count * 2];
+        for (var i = 0; i < prior.Actions.Count; i++)
+        {
+            values[2 * i] = (float)prior.Actions[i].X;
+            values[2 * i + 1] = (float)prior.Actions[i].Y;
+        }
+        return new PlanPrior(values, prior.Frozen);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using DiffPolicy.Protocol;
+using DiffPolicy.Sim.PushT.Task;
 
 namespace DiffPolicy.Sim.PushT.Robot;
 
@@ -9,6 +10,15 @@ public sealed record PushTRobotOptions
     public string Name { get; init; } = "pusht";
 
     public RobotMode Mode { get; init; } = RobotMode.Lockstep;
+
+    /// <summary>
+    /// Latency mode: steps from a request to its chunk being usable. Real time: the steps the robot says are frozen
+    /// when it sends its plan (<see cref="ChunkSeam.Inpaint"/>); null estimates them from the last round trips.
+    /// </summary>
+    public int? LatencySteps { get; init; }
+
+    /// <summary>How a newer chunk takes over from the plan (latency and real-time modes).</summary>
+    public ChunkSeam Seam { get; init; } = ChunkSeam.Naive;
 
     /// <summary>Real time: ask for the next chunk when this many planned actions remain (default: <see cref="DefaultLead"/>).</summary>
     public int? Lead { get; init; }

@@ -9,15 +9,20 @@ namespace DiffPolicy.Sim.PushT.Robot;
 /// observes, asks for a chunk when at most <see cref="PushTRobotOptions.Lead"/> planned actions remain, and applies the
 /// action planned for the step, else holds position (a deadline miss once the episode's first chunk has come). Between
 /// ticks it takes chunks in, dropping actions for steps already begun; a newer chunk replaces the plan from its first
-/// step on.
+/// step on (<see cref="ChunkSeam.Naive"/>), or is blended with it where both plan a step (<see cref="ChunkSeam.Blend"/>); under
+/// <see cref="ChunkSeam.Inpaint"/> each request carries the plan from its step on, the steps expected to run before the
+/// chunk arrives marked frozen (<see cref="PushTRobotOptions.LatencySteps"/>, else the slowest of the last three round
+/// trips in steps).
 /// </summary>
 internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<ChunkTiming>? chunkArrived)
 {
     readonly double dt = robot.Policy.Dt;
     readonly int lead = robot.Options.Lead ?? PushTRobotOptions.DefaultLead(robot.Policy);
-    readonly SortedDictionary<long, Vec2> plan = [];
+    readonly SortedDictionary<long, (Vec2 Action, int Chunk)> plan = [];
     readonly Dictionary<ulong, double> asked = [];
     readonly List<ChunkTiming> timings = [];
+    readonly List<int> sources = [];
+    readonly Queue<double> recentLatencies = new();
     double start = double.NaN;
     long step = -1, lastPlanned = -1;
     ulong firstSeq;
@@ -42,12 +47,18 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
         asked.Keys.Where(seq => now - asked[seq] > robot.Options.RequestTimeout.TotalSeconds).ToList().ForEach(seq => asked.Remove(seq));
         var infer = remaining <= lead && asked.Count == 0;
         var keypoints = Array.ConvertAll(env.Keypoints(), v => (float)v);
-        var seq = robot.SendObservation(episode, k, keypoints, infer);
+        var prior = infer && robot.Options.Seam == ChunkSeam.Inpaint ? Prior(k) : null;
+        var seq = robot.SendObservation(episode, k, keypoints, infer, prior);
         if (firstSeq == 0) firstSeq = seq;
         if (infer) asked[seq] = robot.Now;
 
         foreach (var old in plan.Keys.Where(s => s < k).ToList()) plan.Remove(old);
-        if (plan.Remove(k, out var action)) return action;
+        if (plan.Remove(k, out var planned))
+        {
+            sources.Add(planned.Chunk);
+            return planned.Action;
+        }
+        sources.Add(ExecutedActions.Held);
         if (chunks == 0) startupTicks++;
         else misses++;
         var state = env.State;
@@ -55,7 +66,17 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
     }
 
     public RobotEpisode Report(Episode run, int rehellos) =>
-        new(run, chunks, misses, startupTicks, skipped, dropped, rehellos, timings);
+        new(run, chunks, misses, startupTicks, skipped, dropped, rehellos, timings, sources);
+
+    ActionPrior? Prior(long k)
+    {
+        var actions = new List<Vec2>();
+        for (var s = k; plan.TryGetValue(s, out var planned); s++) actions.Add(planned.Action);
+        if (actions.Count == 0) return null;
+        var frozen = robot.Options.LatencySteps
+            ?? (recentLatencies.Count == 0 ? 0 : (int)Math.Ceiling(recentLatencies.Max() / 1000 / dt));
+        return new ActionPrior(actions, Math.Min(frozen, actions.Count));
+    }
 
     void TakeChunksUntil(double tick)
     {
@@ -96,10 +117,14 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
                 dropped++;
                 continue;
             }
-            plan[s] = actions[i];
+            var action = actions[i];
+            if (robot.Options.Seam == ChunkSeam.Blend && plan.TryGetValue(s, out var older)) action = ChunkSeams.Blend(older.Action, action);
+            plan[s] = (action, chunks);
             lastPlanned = Math.Max(lastPlanned, s);
         }
         chunks++;
+        recentLatencies.Enqueue(latency);
+        if (recentLatencies.Count > 3) recentLatencies.Dequeue();
         var timing = new ChunkTiming(latency, chunk.Timing.InferMs, chunk.Timing.Iterations, chunk.Timing.Evaluations, slack);
         timings.Add(timing);
         chunkArrived?.Invoke(timing);

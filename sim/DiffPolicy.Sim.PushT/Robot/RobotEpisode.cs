@@ -9,6 +9,7 @@ namespace DiffPolicy.Sim.PushT.Robot;
 /// <param name="SkippedSteps">Real time: steps skipped because a tick ran late.</param>
 /// <param name="DroppedActions">Real time: actions that arrived for a step already begun.</param>
 /// <param name="Rehellos">Sessions reopened after the server lost this robot (restart, timeout).</param>
+/// <param name="Sources">Per executed step, the chunk that planned its action or <see cref="ExecutedActions.Held"/>.</param>
 public sealed record RobotEpisode(
     Episode Episode, int Chunks, int DeadlineMisses, int StartupTicks, int SkippedSteps, int DroppedActions, int Rehellos,
-    IReadOnlyList<ChunkTiming> Timings);
+    IReadOnlyList<ChunkTiming> Timings, IReadOnlyList<int> Sources);

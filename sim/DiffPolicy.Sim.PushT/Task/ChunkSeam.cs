@@ -1,3 +1,5 @@
+using DiffPolicy.Sim.PushT.Physics;
+
 namespace DiffPolicy.Sim.PushT.Task;
 
 /// <summary>What happens where a newer chunk takes over from the plan of an older one (docs/realtime.md).</summary>
@@ -17,4 +19,11 @@ public enum ChunkSeam
     /// used marked frozen, and the sampler inpaints them into the new chunk; the chunk then replaces the plan as naive.
     /// </summary>
     Inpaint,
+}
+
+/// <summary>The seams' one rule each.</summary>
+public static class ChunkSeams
+{
+    /// <summary><see cref="ChunkSeam.Blend"/>: lerobot's <c>weighted_average</c>, 0.3 × older + 0.7 × newer.</summary>
+    public static Vec2 Blend(Vec2 older, Vec2 newer) => 0.3 * older + 0.7 * newer;
 }

@@ -93,7 +93,7 @@ public sealed class LatencyController
             var s = chunk.Asked + i;
             if (s < chunk.Usable) continue;
             var action = chunk.Actions[i];
-            if (seam == ChunkSeam.Blend && plan.TryGetValue(s, out var older)) action = 0.3 * older.Action + 0.7 * action;
+            if (seam == ChunkSeam.Blend && plan.TryGetValue(s, out var older)) action = ChunkSeams.Blend(older.Action, action);
             plan[s] = (action, index);
         }
         // Steps beyond the new chunk keep nothing of an older plan: the newest chunk decides what comes after it.

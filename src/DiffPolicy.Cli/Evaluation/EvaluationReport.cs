@@ -4,26 +4,67 @@ using MathNet.Numerics.Statistics;
 
 namespace DiffPolicy.Cli.Evaluation;
 
-/// <summary>Chunk latency percentiles in milliseconds.</summary>
-public sealed record LatencySummary(double P50, double P90, double P99, double Max)
+/// <summary>Chunk latency percentiles in milliseconds (R7 quantiles).</summary>
+public sealed record LatencySummary(double P50, double P90, double P95, double P99, double Max)
 {
     public static LatencySummary Of(IReadOnlyCollection<double> milliseconds) => milliseconds.Count == 0
-        ? new LatencySummary(0, 0, 0, 0)
-        : new LatencySummary(
-            Statistics.QuantileCustom(milliseconds, 0.50, QuantileDefinition.R7),
-            Statistics.QuantileCustom(milliseconds, 0.90, QuantileDefinition.R7),
-            Statistics.QuantileCustom(milliseconds, 0.99, QuantileDefinition.R7),
-            milliseconds.Max());
+        ? new LatencySummary(0, 0, 0, 0, 0)
+        : new LatencySummary(Quantiles.R7(milliseconds, 0.50), Quantiles.R7(milliseconds, 0.90), Quantiles.R7(milliseconds, 0.95),
+            Quantiles.R7(milliseconds, 0.99), milliseconds.Max());
+}
+
+/// <summary>The evaluation's one quantile rule.</summary>
+public static class Quantiles
+{
+    /// <summary>The R7 quantile (numpy's default, linear between order statistics); 0 for no values.</summary>
+    public static double R7(IEnumerable<double> values, double tau)
+    {
+        var list = values as IReadOnlyCollection<double> ?? values.ToList();
+        return list.Count == 0 ? 0 : Statistics.QuantileCustom(list, tau, QuantileDefinition.R7);
+    }
+}
+
+/// <summary>The Wilson score interval of a binomial proportion (Wilson 1927; Newcombe 1998, method 3).</summary>
+public static class WilsonInterval
+{
+    /// <summary>z of a two-sided 95 % interval.</summary>
+    public const double Z95 = 1.959963984540054;
+
+    /// <returns>[lower, upper] for <paramref name="successes"/> of <paramref name="trials"/>; [0, 1] for no trials.</returns>
+    public static double[] Of(int successes, int trials, double z = Z95)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(successes);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(successes, trials);
+        if (trials == 0) return [0, 1];
+        double n = trials, p = successes / n, z2 = z * z;
+        double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+        double half = z / (1 + z2 / n) * Math.Sqrt(p * (1 - p) / n + z2 / (4 * n * n));
+        return [Math.Max(0, centre - half), Math.Min(1, centre + half)];
+    }
 }
 
 /// <summary>What <c>diffpolicy eval</c> prints and writes as JSON.</summary>
+/// <param name="LatencySteps">Latency mode: d; real time: the frozen steps sent with a prior (null: estimated per request).</param>
+/// <param name="SuccessCi95">Wilson 95 % interval of <paramref name="SuccessRate"/>.</param>
+/// <param name="SeamJerkP95">p95 over all episodes of |a[t+1] − 2a[t] + a[t−1]| (px) where the three actions come from more than one chunk.</param>
+/// <param name="IntraJerkP95">The same inside one chunk.</param>
+/// <param name="HeldTicks">Steps held before an episode's first chunk was usable, all episodes.</param>
+/// <param name="DeadlineMisses">Steps held after it.</param>
 public sealed record EvaluationReport(
     string Checkpoint,
     string Sampler,
     string Transport,
+    string Mode,
+    int? LatencySteps,
+    string Seam,
     int Episodes,
     double Score,
     double SuccessRate,
+    double[] SuccessCi95,
+    double SeamJerkP95,
+    double IntraJerkP95,
+    int HeldTicks,
+    int DeadlineMisses,
     double SecondsPerAction,
     LatencySummary ChunkLatencyMs,
     double MeanIterations,
@@ -31,24 +72,34 @@ public sealed record EvaluationReport(
     string Machine,
     IReadOnlyList<EpisodeResult> PerEpisode)
 {
-    public static EvaluationReport From(string checkpoint, string sampler, string transport, IReadOnlyList<EpisodeResult> episodes, IReadOnlyCollection<double> latencies, double wallSeconds)
+    public static EvaluationReport From(string checkpoint, string sampler, string transport, Execution execution, IReadOnlyList<EpisodeRecord> records, double wallSeconds)
     {
-        ArgumentNullException.ThrowIfNull(episodes);
+        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(records);
+        var episodes = records.Select(r => r.Result).ToList();
         int actions = episodes.Sum(e => e.Steps);
         int chunks = episodes.Sum(e => e.Chunks);
+        int successes = episodes.Count(e => e.Success);
         return new EvaluationReport(
-            checkpoint, sampler, transport, episodes.Count,
+            checkpoint, sampler, transport, Name(execution.Mode), execution.LatencySteps, Name(execution.Seam), episodes.Count,
             episodes.Count == 0 ? 0 : episodes.Average(e => e.Score),
-            episodes.Count == 0 ? 0 : episodes.Count(e => e.Success) / (double)episodes.Count,
+            episodes.Count == 0 ? 0 : successes / (double)episodes.Count,
+            WilsonInterval.Of(successes, episodes.Count),
+            Quantiles.R7(records.SelectMany(r => r.SeamJerks), 0.95),
+            Quantiles.R7(records.SelectMany(r => r.IntraJerks), 0.95),
+            episodes.Sum(e => e.HeldTicks),
+            episodes.Sum(e => e.DeadlineMisses),
             actions == 0 ? 0 : episodes.Sum(e => e.InferenceSeconds) / actions,
-            LatencySummary.Of(latencies),
+            LatencySummary.Of(records.SelectMany(r => r.LatenciesMs).ToList()),
             chunks == 0 ? 0 : episodes.Sum(e => e.MeanIterations * e.Chunks) / chunks,
             wallSeconds,
             $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
             episodes);
     }
 
-    static readonly JsonSerializerOptions Json = new()
+    static string Name<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
+
+    internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,

@@ -9,6 +9,6 @@ public interface IEpisodeRunner : IDisposable
     /// <summary>Reported as the evaluation's transport: direct, inproc, tcp, or the remote server's endpoint.</summary>
     string Transport { get; }
 
-    /// <summary>One lockstep episode from <paramref name="seed"/>'s reset, and the timing of its chunks.</summary>
-    (Episode Episode, IReadOnlyList<ChunkTiming> Chunks) Run(long seed, int maxSteps, Action<PushTEnv, Vec2?>? observe);
+    /// <summary>One episode from <paramref name="seed"/>'s reset in the runner's <see cref="Execution"/>, and the timing of its chunks.</summary>
+    EpisodeRun Run(long seed, int maxSteps, Action<PushTEnv, Vec2?>? observe);
 }

@@ -4,7 +4,16 @@ using DiffPolicy.Sim.PushT.Task;
 namespace DiffPolicy.Cli.Evaluation;
 
 /// <summary>One evaluated episode.</summary>
-public sealed record EpisodeResult(long Seed, double Score, bool Success, int Steps, int Chunks, double InferenceSeconds, double MeanIterations);
+/// <param name="HeldTicks">Steps the robot held position before its first chunk was usable (latency and real time).</param>
+/// <param name="DeadlineMisses">Steps it held after that: no chunk planned them.</param>
+public sealed record EpisodeResult(
+    long Seed, double Score, bool Success, int Steps, int Chunks, double InferenceSeconds, double MeanIterations, int HeldTicks = 0, int DeadlineMisses = 0);
+
+/// <summary>An episode's result and the raw values the report pools over episodes.</summary>
+/// <param name="LatenciesMs">Each chunk's latency.</param>
+/// <param name="SeamJerks">Second differences of the executed actions across chunk boundaries (<see cref="ExecutedActions.Jerks"/>).</param>
+/// <param name="IntraJerks">Those inside one chunk.</param>
+public sealed record EpisodeRecord(EpisodeResult Result, double[] LatenciesMs, double[] SeamJerks, double[] IntraJerks);
 
 /// <summary>
 /// Closed-loop PushT evaluation as DiffusionPolicy runs it: reset by seed, n_action_steps actions
@@ -13,13 +22,14 @@ public sealed record EpisodeResult(long Seed, double Score, bool Success, int St
 public static class PushTEvaluation
 {
     /// <summary>Runs one episode through <paramref name="runner"/>; the sampler's noise is seeded by the episode seed.</summary>
-    public static EpisodeResult RunEpisode(IEpisodeRunner runner, long seed, int maxSteps, List<double> chunkLatencies, Action<PushTEnv, Vec2?>? observe = null)
+    public static EpisodeRecord Run(IEpisodeRunner runner, long seed, int maxSteps, Action<PushTEnv, Vec2?>? observe = null)
     {
         ArgumentNullException.ThrowIfNull(runner);
-        ArgumentNullException.ThrowIfNull(chunkLatencies);
-        var (episode, chunks) = runner.Run(seed, maxSteps, observe);
-        chunkLatencies.AddRange(chunks.Select(c => c.LatencyMs));
-        return new EpisodeResult(seed, episode.MaxReward, episode.Success, episode.Steps.Count, chunks.Count,
-            chunks.Sum(c => c.InferMs) / 1000, chunks.Count == 0 ? 0 : chunks.Average(c => (double)c.Iterations));
+        var run = runner.Run(seed, maxSteps, observe);
+        var chunks = run.Chunks;
+        var (seam, intra) = ExecutedActions.Jerks(run.Episode.Steps.Select(s => s.Action).ToList(), run.Sources);
+        var result = new EpisodeResult(seed, run.Episode.MaxReward, run.Episode.Success, run.Episode.Steps.Count, chunks.Count,
+            chunks.Sum(c => c.InferMs) / 1000, chunks.Count == 0 ? 0 : chunks.Average(c => (double)c.Iterations), run.StartupTicks, run.DeadlineMisses);
+        return new EpisodeRecord(result, chunks.Select(c => c.LatencyMs).ToArray(), [.. seam], [.. intra]);
     }
 }

@@ -15,11 +15,13 @@ public sealed class ZeroMqEpisodes : IEpisodeRunner
     readonly BackgroundServer? server;
     readonly PushTRobot robot;
 
-    ZeroMqEpisodes(BackgroundServer? server, string endpoint, string transport)
+    ZeroMqEpisodes(BackgroundServer? server, string endpoint, string transport, Execution? execution)
     {
         this.server = server;
         Transport = transport;
-        robot = new PushTRobot(endpoint, new PushTRobotOptions { Name = "eval", Mode = RobotMode.Lockstep });
+        execution ??= Execution.Lockstep;
+        var mode = execution.Mode switch { EvalMode.Latency => RobotMode.Latency, EvalMode.Realtime => RobotMode.RealTime, _ => RobotMode.Lockstep };
+        robot = new PushTRobot(endpoint, new PushTRobotOptions { Name = "eval", Mode = mode, LatencySteps = execution.LatencySteps, Seam = execution.Seam });
         try
         {
             robot.Connect();
@@ -32,12 +34,12 @@ public sealed class ZeroMqEpisodes : IEpisodeRunner
     }
 
     /// <summary>Serves <paramref name="policy"/> in this process on <c>inproc://</c> (<paramref name="tcp"/> false) or loopback TCP.</summary>
-    public static ZeroMqEpisodes Serving(IChunkPolicy policy, bool tcp)
+    public static ZeroMqEpisodes Serving(IChunkPolicy policy, bool tcp, Execution? execution = null)
     {
         var server = new BackgroundServer(policy, tcp ? "tcp://127.0.0.1:*" : $"inproc://diffpolicy-eval-{Guid.NewGuid():N}");
         try
         {
-            return new ZeroMqEpisodes(server, server.Endpoint, tcp ? "tcp" : "inproc");
+            return new ZeroMqEpisodes(server, server.Endpoint, tcp ? "tcp" : "inproc", execution);
         }
         catch
         {
@@ -47,14 +49,14 @@ public sealed class ZeroMqEpisodes : IEpisodeRunner
     }
 
     /// <summary>A policy server that is already running at <paramref name="endpoint"/>.</summary>
-    public static ZeroMqEpisodes Remote(string endpoint) => new(null, endpoint, endpoint);
+    public static ZeroMqEpisodes Remote(string endpoint, Execution? execution = null) => new(null, endpoint, endpoint, execution);
 
     public string Transport { get; }
 
-    public (Episode Episode, IReadOnlyList<ChunkTiming> Chunks) Run(long seed, int maxSteps, Action<PushTEnv, Vec2?>? observe)
+    public EpisodeRun Run(long seed, int maxSteps, Action<PushTEnv, Vec2?>? observe)
     {
         var run = robot.RunEpisode(seed, maxSteps, observe);
-        return (run.Episode, run.Timings);
+        return new EpisodeRun(run.Episode, run.Timings, run.Sources, run.StartupTicks, run.DeadlineMisses);
     }
 
     public void Dispose()
