@@ -46,7 +46,7 @@ internal sealed class EvalCommand : VerbCommand<EvalCommand.Settings>
         EvalMode.Lockstep);
     readonly Option<int?> latencySteps = new("--latency-steps")
     {
-        Description = $"latency: d, 0–{MaxLatencySteps}, or auto = ceil(p95 of measured inference / dt) (the default); realtime: the steps a robot marks frozen when it sends its plan (default: its slowest recent round trip).",
+        Description = $"latency: d, 0–{MaxLatencySteps}, or auto = ceil(p95 of measured inference / dt) (the default); realtime: the steps a robot marks frozen when it sends its plan (default: its slowest recent round trip). [0–{MaxLatencySteps}, auto]",
         CustomParser = result =>
         {
             string text = string.Join(' ', result.Tokens.Select(t => t.Value));
