@@ -16,13 +16,14 @@ namespace DiffPolicy.Cli.Tests;
 /// </summary>
 public sealed class BadInputSweep : IDisposable
 {
-    readonly TinyCheckpoint checkpoint = new();
+    readonly TinyCheckpoint checkpoint = new(), notPushT = new(obsDim: 20);
     readonly Dictionary<string, string> paths = new(StringComparer.Ordinal);
 
     public BadInputSweep()
     {
         Root = Directory.CreateTempSubdirectory("sweep-").FullName;
         paths["ckpt"] = checkpoint.Directory;
+        paths["ckpt-not-pusht"] = notPushT.Directory;
         paths["file"] = Write("plain.txt", "not an output");
         paths["dir"] = Directory.CreateDirectory(Path.Combine(Root, "folder")).FullName;
         paths["out"] = Directory.CreateDirectory(Path.Combine(Root, "out")).FullName;
@@ -40,6 +41,7 @@ public sealed class BadInputSweep : IDisposable
     public void Dispose()
     {
         checkpoint.Dispose();
+        notPushT.Dispose();
         Directory.Delete(Root, recursive: true);
     }
 
@@ -53,7 +55,7 @@ public sealed class BadInputSweep : IDisposable
 
     /// <summary>Every file under the sweep's folders (and the checkpoint's) with its SHA-256: what must not change.</summary>
     public Dictionary<string, string> Snapshot() =>
-        new[] { Root, Path.GetDirectoryName(checkpoint.Directory)! }
+        new[] { Root, Path.GetDirectoryName(checkpoint.Directory)!, Path.GetDirectoryName(notPushT.Directory)! }
             .SelectMany(dir => Directory.EnumerateFileSystemEntries(dir, "*", SearchOption.AllDirectories))
             .ToDictionary(p => p, p => File.Exists(p) ? Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(p))) : "folder");
 

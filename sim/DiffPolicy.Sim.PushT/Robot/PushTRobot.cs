@@ -13,7 +13,8 @@ namespace DiffPolicy.Sim.PushT.Robot;
 /// </summary>
 public sealed class PushTRobot : IDisposable
 {
-    const int KeypointValues = 18;
+    /// <summary>What the PushT robot observes: the T's 8 vertices (x, y) and the agent's position.</summary>
+    public const int KeypointValues = 18;
     static readonly TimeSpan PingEvery = TimeSpan.FromSeconds(1);
 
     readonly RobotLink link;

@@ -91,6 +91,7 @@ internal sealed class EvalCommand : VerbCommand<EvalCommand.Settings>
             {
                 (loaded, description) = settings.Policy.Load();
                 chunkPolicy = new DiffusionChunkPolicy(loaded);
+                PushTOptions.CheckPolicy(chunkPolicy.Metadata, source);
             }
             var execution = Resolve(settings, chunkPolicy, jsonPath);
             using var runner = Connect(settings, chunkPolicy, execution);

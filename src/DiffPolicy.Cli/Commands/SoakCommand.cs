@@ -43,6 +43,7 @@ internal sealed class SoakCommand : VerbCommand<SoakCommand.Settings>
         var (loaded, description) = settings.Policy.Load();
         using var diffusion = loaded;
         using var chunkPolicy = new DiffusionChunkPolicy(diffusion);
+        PushTOptions.CheckPolicy(chunkPolicy.Metadata, Path.GetFullPath(settings.Policy.Checkpoint));
         if (settings.Lead is { } l && l > chunkPolicy.Metadata.PredictedSteps)
             throw new CliInputException("--lead", $"--lead {l} exceeds the {chunkPolicy.Metadata.PredictedSteps} actions a chunk of this policy carries.");
         var span = settings.Duration;

@@ -28,7 +28,7 @@ public sealed class ZeroMqEpisodes : IEpisodeRunner
         }
         catch
         {
-            Dispose();
+            robot.Dispose();   // the server stays its creator's to dispose (Serving), as when construction succeeds it is ours
             throw;
         }
     }
