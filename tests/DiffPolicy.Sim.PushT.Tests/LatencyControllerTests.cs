@@ -56,7 +56,7 @@ public sealed class LatencyControllerTests
         Assert.Equal([0L, 8, 16, 24], source.Requests.Select(r => r.Step));
         Assert.Equal(3, controller.StartupTicks);
         Assert.Equal(0, controller.DeadlineMisses);
-        Assert.Equal([-1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1], controller.Sources.Take(13));
+        Assert.Equal([-2, -2, -2, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1], controller.Sources.Take(13));
         // Held ticks keep the agent where it is.
         Assert.Equal(run.Steps[0].State.Agent, run.Steps[0].Action);
         // The request at 8 carries chunk 0's plan for steps 8 … 14, the first 3 of which run before chunk 1 is usable.
@@ -116,9 +116,12 @@ public sealed class LatencyControllerTests
         Assert.Equal([Math.Sqrt(17), 5.0], seam);
         Assert.Equal([0.0, 0.0, 0.0], intra);
 
-        // Held steps before the first chunk count nowhere; a held step after it is a seam.
-        var (heldSeam, heldIntra) = ExecutedActions.Jerks([new(0, 0), new(0, 0), new(0, 0), new(1, 0), new(3, 0)], [-1, -1, -1, 0, 0]);
-        Assert.Equal([1.0, 1.0], heldSeam);
+        // Steps before the first chunk count nowhere; a step held after it (a miss) makes seams on both sides.
+        var (startSeam, startIntra) = ExecutedActions.Jerks([new(0, 0), new(0, 0), new(5, 0), new(6, 0), new(7, 0)], [-2, -2, 0, 0, 0]);
+        Assert.Empty(startSeam);
+        Assert.Equal([0.0], startIntra);
+        var (heldSeam, heldIntra) = ExecutedActions.Jerks([new(0, 0), new(1, 0), new(1, 0), new(3, 0), new(4, 0)], [0, 0, -1, 1, 1]);
+        Assert.Equal([1.0, 2.0, 1.0], heldSeam);   // centres 1: (1,0)−2(1,0)+(0,0); 2: (3,0)−2(1,0)+(1,0); 3: (4,0)−2(3,0)+(1,0)
         Assert.Empty(heldIntra);
     }
 }

@@ -58,7 +58,7 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
             sources.Add(planned.Chunk);
             return planned.Action;
         }
-        sources.Add(ExecutedActions.Held);
+        sources.Add(chunks == 0 ? ExecutedActions.Startup : ExecutedActions.Held);
         if (chunks == 0) startupTicks++;
         else misses++;
         var state = env.State;

@@ -43,7 +43,7 @@ public sealed class LatencyController
     /// <summary>Steps held after it: no chunk planned them.</summary>
     public int DeadlineMisses { get; private set; }
 
-    /// <summary>Per executed step, the index of the chunk that planned its action, or <see cref="ExecutedActions.Held"/>.</summary>
+    /// <summary>Per executed step, the index of the chunk that planned its action, <see cref="ExecutedActions.Held"/> or <see cref="ExecutedActions.Startup"/>.</summary>
     public IReadOnlyList<int> Sources => sources;
 
     public Vec2 Act(PushTEnv env)
@@ -69,9 +69,16 @@ public sealed class LatencyController
             sources.Add(planned.Chunk);
             return planned.Action;
         }
-        if (merged > 0) DeadlineMisses++;
-        else StartupTicks++;
-        sources.Add(ExecutedActions.Held);
+        if (merged > 0)
+        {
+            DeadlineMisses++;
+            sources.Add(ExecutedActions.Held);
+        }
+        else
+        {
+            StartupTicks++;
+            sources.Add(ExecutedActions.Startup);
+        }
         var state = env.State;
         return new Vec2(state.AgentX, state.AgentY);
     }

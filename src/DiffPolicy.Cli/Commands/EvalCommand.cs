@@ -224,7 +224,7 @@ internal sealed class EvalCommand : VerbCommand<EvalCommand.Settings>
         var table = new Table().AddColumn("metric").AddColumn("value");
         table.AddRow("episodes", report.Episodes.ToString(CultureInfo.InvariantCulture));
         table.AddRow("score (mean max reward)", F(report.Score, "F3"));
-        table.AddRow("success rate [Wilson 95 %]", $"{F(report.SuccessRate, "P0")} [{F(report.SuccessCi95[0], "P0")}, {F(report.SuccessCi95[1], "P0")}]");
+        table.AddRow("success rate (Wilson 95 % interval)", $"{F(report.SuccessRate, "P0")} ({F(report.SuccessCi95[0], "P0")} – {F(report.SuccessCi95[1], "P0")})");
         table.AddRow("mode", report.Mode == "lockstep" ? "lockstep"
             : $"{report.Mode}, d {report.LatencySteps?.ToString(CultureInfo.InvariantCulture) ?? "estimated"}, {report.Seam} seam");
         table.AddRow("jerk p95 at seams / inside chunks (px/step²)", $"{F(report.SeamJerkP95, "F2")} / {F(report.IntraJerkP95, "F2")}");
