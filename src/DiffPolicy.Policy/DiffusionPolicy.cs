@@ -3,6 +3,7 @@ using DiffPolicy.Policy.Network;
 using DiffPolicy.Policy.Sampling;
 using DiffPolicy.Policy.Schedulers;
 using DiffPolicy.Policy.Training;
+using DiffPolicy.Policy.Vision;
 using static TorchSharp.torch;
 
 namespace DiffPolicy.Policy;
@@ -15,10 +16,10 @@ public sealed record ActionChunk(float[] Actions, int Batch, int Steps, int Acti
 }
 
 /// <summary>
-/// A trained low-dim DiffusionPolicy ready to act: observation history in, the chunk of actions to
-/// execute out. Normalises observations, samples the action trajectory with the configured solver
-/// and sampler (ParaDiGMS by default) under one dispose scope and inference mode, and returns
-/// prediction[n_obs_steps − 1 :] in robot units: the n_action_steps actions to execute, then the rest of the
+/// A trained DiffusionPolicy ready to act: observation history in, the chunk of actions to execute out. Normalises
+/// observations (and, for an image policy, encodes them with the MultiImageObsEncoder once per chunk), samples the action
+/// trajectory with the configured solver and sampler (ParaDiGMS by default) under one dispose scope and inference mode, and
+/// returns prediction[n_obs_steps − 1 :] in robot units: the n_action_steps actions to execute, then the rest of the
 /// predicted trajectory.
 /// Not thread-safe: call from one inference thread.
 /// </summary>
@@ -26,19 +27,23 @@ public sealed class DiffusionPolicy : IDisposable
 {
     readonly ConditionalUnet1D network;
     readonly INoisePredictor predictor;
+    readonly MultiImageObsEncoder? encoder;
     readonly NoiseSchedule schedule;
     readonly DiffusionScheduler scheduler;
     readonly DiffusionSampler sampler;
-    readonly LinearNormalizer obsNormalizer, actionNormalizer;
+    readonly IReadOnlyDictionary<string, LinearNormalizer> normalizers;
+    readonly LinearNormalizer actionNormalizer;
     readonly Device device;
 
-    DiffusionPolicy(PolicyConfig config, ConditionalUnet1D network, LinearNormalizer obs, LinearNormalizer action, Device device, NetworkBackend backend)
+    DiffusionPolicy(PolicyConfig config, ConditionalUnet1D network, IReadOnlyDictionary<string, LinearNormalizer> normalizers, MultiImageObsEncoder? encoder,
+        Device device, NetworkBackend backend)
     {
         Config = config;
         this.network = network;
         predictor = NoisePredictors.Create(network, backend, device);
-        obsNormalizer = obs;
-        actionNormalizer = action;
+        this.encoder = encoder;
+        this.normalizers = normalizers;
+        actionNormalizer = normalizers[PolicyCheckpoint.ActionField];
         this.device = device;
         schedule = new NoiseSchedule(config.Scheduler.NumTrainTimesteps);
         scheduler = config.Scheduler.Create(schedule, device);
@@ -46,23 +51,23 @@ public sealed class DiffusionPolicy : IDisposable
     }
 
     /// <summary>
-    /// Loads a checkpoint written by training; <paramref name="scheduler"/> and
+    /// Loads a checkpoint written by training or import; <paramref name="scheduler"/> and
     /// <paramref name="sampler"/> override the stored inference settings; <paramref name="backend"/> picks the network's implementation.
     /// </summary>
     public static DiffusionPolicy Load(string checkpoint, Device? device = null, NoiseSchedulerConfig? scheduler = null, SamplerOptions? sampler = null,
         NetworkBackend backend = NetworkBackend.Auto)
     {
         device ??= CPU;
-        var (config, network, obs, action) = PolicyCheckpoint.Load(checkpoint, device);
-        config = config with { Scheduler = scheduler ?? config.Scheduler, Sampler = sampler ?? config.Sampler };
-        config.Validate();
+        var parts = PolicyCheckpoint.LoadParts(checkpoint, device);
         try
         {
-            return new DiffusionPolicy(config, network, obs, action, device, backend);
+            var config = parts.Config with { Scheduler = scheduler ?? parts.Config.Scheduler, Sampler = sampler ?? parts.Config.Sampler };
+            config.Validate();
+            return new DiffusionPolicy(config, parts.Network, parts.Normalizers, parts.Encoder, device, backend);
         }
         catch
         {
-            network.Dispose();
+            parts.Dispose();
             throw;
         }
     }
@@ -76,7 +81,8 @@ public sealed class DiffusionPolicy : IDisposable
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        return new DiffusionPolicy(config, network, obs, action, device ?? CPU, backend) { ownsNetwork = false };
+        var normalizers = new Dictionary<string, LinearNormalizer> { [PolicyCheckpoint.ObsField] = obs, [PolicyCheckpoint.ActionField] = action };
+        return new DiffusionPolicy(config, network, normalizers, null, device ?? CPU, backend) { ownsNetwork = false };
     }
 
     /// <summary>The implementation that runs the network: <see cref="NetworkBackend.Fast"/> or <see cref="NetworkBackend.Torch"/>.</summary>
@@ -86,7 +92,10 @@ public sealed class DiffusionPolicy : IDisposable
 
     public PolicyConfig Config { get; }
 
-    /// <param name="observations">batch × n_obs_steps × obs_dim raw observations, oldest first.</param>
+    /// <summary>The image encoder of an image policy, else null.</summary>
+    public MultiImageObsEncoder? Encoder => encoder;
+
+    /// <param name="observations">batch × n_obs_steps × obs_dim raw observations, oldest first (a policy without an encoder).</param>
     /// <param name="batch">Number of independent samples (robots or episodes).</param>
     /// <param name="generator">Seeds the sampler's noise; null uses the global generator.</param>
     /// <param name="cancellationToken">Stops sampling between network calls (<see cref="OperationCanceledException"/>).</param>
@@ -94,20 +103,22 @@ public sealed class DiffusionPolicy : IDisposable
     public ActionChunk PredictActions(ReadOnlySpan<float> observations, int batch = 1, Generator? generator = null, CancellationToken cancellationToken = default,
         IReadOnlyList<ChunkPrior?>? priors = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-        int condDim = Config.NObsSteps * Config.ObsDim;
-        if (observations.Length != batch * condDim)
-            throw new ArgumentException(
-                $"Expected {batch} × {Config.NObsSteps} × {Config.ObsDim} = {batch * condDim} observation values, got {observations.Length}.", nameof(observations));
-        var normalized = observations.ToArray();
-        for (int i = 0; i < normalized.Length; i++)
-            if (!float.IsFinite(normalized[i]))
-                throw new ArgumentException($"Observation value {i} is {normalized[i]}; observations must be finite.", nameof(observations));
-        obsNormalizer.Normalize(normalized);
+        if (encoder is not null)
+            throw new InvalidOperationException("This policy reads several observation keys; pass them by key.");
+        return PredictActions(new Dictionary<string, float[]> { [Config.ObsKey] = observations.ToArray() }, batch, generator, cancellationToken, priors);
+    }
 
+    /// <summary>
+    /// The chunk for raw observations by key, each batch × n_obs_steps × the key's shape, row-major, oldest step first, as
+    /// the original's <c>obs_dict</c>: rgb as (3, H, W) in [0, 1], low_dim as (D). Other arguments as in the overload above.
+    /// </summary>
+    public ActionChunk PredictActions(IReadOnlyDictionary<string, float[]> observations, int batch = 1, Generator? generator = null, CancellationToken cancellationToken = default,
+        IReadOnlyList<ChunkPrior?>? priors = null)
+    {
+        ArgumentNullException.ThrowIfNull(observations);
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
-        var cond = tensor(normalized, [batch, condDim]).to(device);
+        var cond = GlobalCond(observations, batch);
         using var inpainting = Inpaint(priors, batch);
         using var result = sampler.Sample(cond, generator, cancellationToken, inpainting);
         var predicted = result.Trajectory.narrow(1, Config.FirstActionIndex, Config.PredictedSteps).to(float32).cpu().contiguous();
@@ -137,6 +148,54 @@ public sealed class DiffusionPolicy : IDisposable
     }
 
     /// <summary>
+    /// global_cond (batch, n_obs_steps · obs_dim): the normalised observations flattened, or for an image policy the
+    /// encoder's features of the batch · n_obs_steps rows (encoded once per chunk, never per denoising step).
+    /// </summary>
+    public Tensor GlobalCond(IReadOnlyDictionary<string, float[]> observations, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(observations);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        int steps = Config.NObsSteps;
+        var inputs = Config.Inputs;
+        foreach (string key in observations.Keys)
+            if (!inputs.Any(o => o.Key == key)) throw new ArgumentException($"The policy does not read an observation '{key}'.", nameof(observations));
+        var normalized = new Dictionary<string, float[]>(inputs.Count);
+        foreach (var input in inputs)
+        {
+            if (!observations.TryGetValue(input.Key, out var values))
+                throw new ArgumentException($"The observation has no '{input.Key}'.", nameof(observations));
+            if (values.Length != batch * steps * input.Length)
+                throw new ArgumentException(
+                    $"Expected {batch} × {steps} × {input.Length} = {batch * steps * input.Length} values of '{input.Key}', got {values.Length}.", nameof(observations));
+            var copy = values.ToArray();
+            for (int i = 0; i < copy.Length; i++)
+                if (!float.IsFinite(copy[i]))
+                    throw new ArgumentException($"Value {i} of '{input.Key}' is {copy[i]}; observations must be finite.", nameof(observations));
+            normalizers[encoder is null ? PolicyCheckpoint.ObsField : input.Key].Normalize(copy);
+            normalized[input.Key] = copy;
+        }
+        if (encoder is null) return tensor(normalized[Config.ObsKey], [batch, steps * Config.ObsDim]).to(device);
+
+        using var scope = NewDisposeScope();
+        var rows = inputs.ToDictionary(o => o.Key, o => tensor(normalized[o.Key], [batch * steps, .. o.Shape.Select(d => (long)d)]).to(device));
+        return encoder.call(rows).reshape(batch, steps * Config.ObsDim).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The noise-prediction network as the sampler runs it (<see cref="Backend"/>) on (sample (B, T, A), timestep (B,),
+    /// global_cond (B, G)): ε (B, T, A).
+    /// </summary>
+    public Tensor PredictNoise(Tensor sample, Tensor timestep, Tensor globalCond)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        using var conditioning = predictor.Condition(timestep.to(device), globalCond.to(device));
+        return predictor.Denoise(sample.to(device), conditioning);
+    }
+
+    /// <summary>Normalised actions (rows of action_dim) → robot units, in place.</summary>
+    public void UnnormalizeActions(Span<float> actions) => actionNormalizer.Unnormalize(actions);
+
+    /// <summary>
     /// Samples <paramref name="chunks"/> chunks for an observation at the middle of the data range and discards them,
     /// so that the first real chunks do not pay for JIT compilation and first allocations (on the build machine the
     /// first two chunks of a process take ≈ 1.4× the steady latency without tiered compilation, as the CLI runs, and
@@ -146,8 +205,13 @@ public sealed class DiffusionPolicy : IDisposable
     public void WarmUp(int chunks = 3)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(chunks);
-        var middle = new float[Config.NObsSteps * Config.ObsDim];
-        obsNormalizer.Unnormalize(middle);
+        var middle = new Dictionary<string, float[]>();
+        foreach (var input in Config.Inputs)
+        {
+            var values = new float[Config.NObsSteps * input.Length];
+            normalizers[encoder is null ? PolicyCheckpoint.ObsField : input.Key].Unnormalize(values);
+            middle[input.Key] = values;
+        }
         using var noise = new Generator(0, device);
         for (int i = 0; i < chunks; i++) PredictActions(middle, 1, noise);
     }
@@ -157,6 +221,10 @@ public sealed class DiffusionPolicy : IDisposable
         scheduler.Dispose();
         schedule.Dispose();
         if (!ReferenceEquals(predictor, network)) (predictor as IDisposable)?.Dispose();
-        if (ownsNetwork) network.Dispose();
+        if (ownsNetwork)
+        {
+            network.Dispose();
+            encoder?.Dispose();
+        }
     }
 }

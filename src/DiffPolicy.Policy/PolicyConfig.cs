@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using DiffPolicy.Policy.Network;
 using DiffPolicy.Policy.Sampling;
 using DiffPolicy.Policy.Training;
+using DiffPolicy.Policy.Vision;
 
 namespace DiffPolicy.Policy;
 
@@ -31,6 +32,25 @@ public sealed record PolicyConfig
     public int NActionSteps { get; init; } = 8;
 
     public double ControlHz { get; init; } = 10;
+
+    /// <summary>
+    /// With an <see cref="ObsEncoder"/>: the observations the encoder reads (rgb and low_dim keys); obs_dim is then the
+    /// encoder's features per step. Null for a policy conditioned directly on <see cref="ObsKey"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ObservationSpec>? Observations { get; init; }
+
+    /// <summary>diffusion_policy's MultiImageObsEncoder settings (image policies), or null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ObsEncoderConfig? ObsEncoder { get; init; }
+
+    /// <summary>Where the weights came from (e.g. the imported checkpoint's policy <c>_target_</c>); informational.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Source { get; init; }
+
+    /// <summary>The observations a robot sends: <see cref="Observations"/>, or the one low_dim <see cref="ObsKey"/> of obs_dim values.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<ObservationSpec> Inputs => Observations ?? [new ObservationSpec(ObsKey, [ObsDim], ObservationSpec.LowDim)];
 
     public required ConditionalUnet1DConfig Model { get; init; }
     public NoiseSchedulerConfig Scheduler { get; init; } = new();
@@ -105,6 +125,16 @@ public sealed record PolicyConfig
             $"model.global_cond_dim ({Model.GlobalCondDim}) must equal n_obs_steps × obs_dim ({NObsSteps * ObsDim}).");
         Require(Model.Horizon is null || Model.Horizon == Horizon, $"model.horizon ({Model.Horizon}) must equal horizon ({Horizon}).");
         (Model with { Horizon = Horizon }).Validate();
+        Require((Observations is null) == (ObsEncoder is null), "observations and obs_encoder go together (an image policy has both).");
+        if (Observations is not null && ObsEncoder is not null)
+        {
+            Require(Observations.Count > 0, "observations must list at least one key.");
+            foreach (var o in Observations) o.Validate();
+            Require(Observations.Select(o => o.Key).Distinct(StringComparer.Ordinal).Count() == Observations.Count, "observation keys must be distinct.");
+            ObsEncoder.Validate(Observations);
+            int features = ObsEncoderConfig.FeatureDim(Observations);
+            Require(ObsDim == features, $"obs_dim ({ObsDim}) must equal the encoder's features per step ({features}).");
+        }
         Scheduler.Validate();
         Sampler.Validate();
         Training.Validate();

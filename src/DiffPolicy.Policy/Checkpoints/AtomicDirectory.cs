@@ -3,7 +3,8 @@ namespace DiffPolicy.Policy.Checkpoints;
 /// <summary>
 /// Replaces a directory as a whole: contents are written into <c>dir.tmp</c>, the old directory is
 /// renamed to <c>dir.old</c>, the new one renamed into place, then the old one deleted. A crash at
-/// any point leaves either the old or the new directory readable (<see cref="Resolve"/>).
+/// any point leaves either the old or the new directory readable (<see cref="Resolve"/>). When
+/// <c>writeContents</c> throws, the staging directory is removed and the target left as it was.
 /// </summary>
 public static class AtomicDirectory
 {
@@ -15,7 +16,16 @@ public static class AtomicDirectory
         string old = target + ".old";
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
-        writeContents(staging);
+        try
+        {
+            writeContents(staging);
+        }
+        catch
+        {
+            // Nothing half-written stays behind; the target is untouched.
+            Directory.Delete(staging, recursive: true);
+            throw;
+        }
         if (Directory.Exists(target))
         {
             if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
