@@ -10,6 +10,9 @@ a deadline miss (the robot holds position). Protocol: docs/protocol.md.
 
     /usr/bin/python3 examples/python_robot.py --connect tcp://127.0.0.1:5555 --duration 10
 
+Image mode: when the policy's `welcome` declares rgb keys (a camera policy, e.g. one imported from
+diffusion_policy), every observation carries a synthetic camera frame for each of them, u8 height × width × 3.
+
 Exit status: 0 on success, 1 on a protocol error from the server, 2 when the handshake fails.
 Needs pyzmq, msgpack and numpy (Debian: python3-zmq python3-msgpack python3-numpy).
 """
@@ -97,12 +100,28 @@ class PointMass:
         self.position += self.gain * (np.asarray(target, dtype=np.float32) - self.position)
 
 
+def camera_frame(robot, height, width):
+    """Image mode: what a camera above the point mass would deliver, (height, width, 3) uint8 RGB, row-major: a grey
+    floor and a red disc at the position (the first two coordinates, read as pixels from the top-left corner)."""
+    frame = np.full((height, width, 3), 200, dtype=np.uint8)
+    rows, cols = np.mgrid[0:height, 0:width]
+    y = float(robot.position[1]) if robot.position.size > 1 else height / 2
+    x = float(robot.position[0]) if robot.position.size > 0 else width / 2
+    disc = (rows - np.clip(y, 0, height - 1)) ** 2 + (cols - np.clip(x, 0, width - 1)) ** 2 <= (min(height, width) / 10) ** 2
+    frame[disc] = (220, 40, 40)
+    return frame
+
+
 def observation(robot, obs_keys):
-    # The point mass fills "agent_pos"-like keys (shape [action_dim]) with its position, anything else with zeros.
+    # low_dim keys shaped like the action ("agent_pos") carry the position, other low_dim keys zeros; rgb keys (image
+    # mode, docs/protocol.md "Camera frames") carry a camera frame as u8 bytes, height × width × 3.
     data = {}
     for key in obs_keys:
         shape = tuple(key["shape"])
-        if shape == robot.position.shape:
+        if key.get("type", "low_dim") == "rgb":
+            height, width, channels = shape
+            data[key["name"]] = camera_frame(robot, height, width).tobytes()
+        elif shape == robot.position.shape:
             data[key["name"]] = float32_bin(robot.position)
         else:
             data[key["name"]] = float32_bin(np.zeros(shape, dtype=np.float32))
@@ -213,6 +232,7 @@ class RealTimeRobot:
             if values:
                 stats[f"server_{key}_max"] = float(np.max(values))
         stats["final_position"] = self.robot.position.tolist()
+        stats["cameras"] = [key["name"] for key in self.policy["obs_keys"] if key.get("type") == "rgb"]
         return stats
 
 

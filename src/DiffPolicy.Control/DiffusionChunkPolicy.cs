@@ -23,19 +23,59 @@ public sealed class DiffusionChunkPolicy : IChunkPolicy, IDisposable
 
     public PolicyMetadata Metadata { get; }
 
-    /// <summary>What a policy of <paramref name="config"/> tells robots: one observation key of obs_dim values.</summary>
+    /// <summary>
+    /// What a policy of <paramref name="config"/> tells robots: its observation keys, low_dim ones as their shape and rgb
+    /// ones as the camera frame [height, width, 3] they travel as.
+    /// </summary>
     public static PolicyMetadata MetadataOf(PolicyConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return new PolicyMetadata(
-            [new ObsKey(config.ObsKey, [config.ObsDim])], config.NObsSteps, config.Horizon, config.NActionSteps, config.ActionDim, config.ControlHz);
+        var keys = config.Inputs.Select(o => o.IsRgb
+            ? new ObsKey(o.Key, [o.Shape[1], o.Shape[2], 3], ObsKey.Rgb)
+            : new ObsKey(o.Key, [.. o.Shape])).ToList();
+        return new PolicyMetadata(keys, config.NObsSteps, config.Horizon, config.NActionSteps, config.ActionDim, config.ControlHz);
+    }
+
+    /// <summary>
+    /// The window as the policy's observations: low_dim values as they came, camera frames (steps × H × W × 3 bytes)
+    /// channels first and scaled by 1/255 in float32, as diffusion_policy's datasets feed its image policies.
+    /// </summary>
+    public static Dictionary<string, float[]> PolicyInputs(PolicyConfig config, ObservationWindow window)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(window);
+        var inputs = new Dictionary<string, float[]>();
+        foreach (var o in config.Inputs)
+        {
+            if (!o.IsRgb)
+            {
+                inputs[o.Key] = window.Data[o.Key];
+                continue;
+            }
+            int height = o.Shape[1], width = o.Shape[2], plane = height * width;
+            var frames = window.Frames[o.Key];
+            var chw = new float[frames.Length];
+            for (int step = 0; step < window.Steps; step++)
+            {
+                int offset = step * 3 * plane;
+                for (int p = 0; p < plane; p++)
+                {
+                    for (int c = 0; c < 3; c++)
+                    {
+                        chw[offset + c * plane + p] = frames[offset + 3 * p + c] / 255f;
+                    }
+                }
+            }
+            inputs[o.Key] = chw;
+        }
+        return inputs;
     }
 
     public ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(window);
         ChunkPrior? prior = window.Prior is { } p ? new ChunkPrior(p.Actions, p.Frozen, p.Weights) : null;
-        var chunk = policy.PredictActions(window.Data[policy.Config.ObsKey], 1, NoiseFor(window.Robot, window.Episode), cancellationToken, prior is null ? null : [prior]);
+        var chunk = policy.PredictActions(PolicyInputs(policy.Config, window), 1, NoiseFor(window.Robot, window.Episode), cancellationToken, prior is null ? null : [prior]);
         return new ActionChunkResult(chunk.Actions, chunk.Stats.Iterations, chunk.Stats.Evaluations);
     }
 

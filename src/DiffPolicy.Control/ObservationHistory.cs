@@ -38,19 +38,34 @@ internal sealed class ObservationHistory(PolicyMetadata metadata)
         var n = metadata.NObsSteps;
         var newest = entries[^1];
         var data = new Dictionary<string, float[]>(metadata.ObsKeys.Count);
+        var frames = new Dictionary<string, byte[]>();
         foreach (var key in metadata.ObsKeys)
         {
-            data[key.Name] = new float[n * key.Length];
+            if (key.IsRgb)
+            {
+                frames[key.Name] = new byte[n * key.Length];
+            }
+            else
+            {
+                data[key.Name] = new float[n * key.Length];
+            }
         }
         for (var i = 0; i < n; i++)
         {
             var source = At(newest.Step - (n - 1) + i);
             foreach (var key in metadata.ObsKeys)
             {
-                source.Data[key.Name].CopyTo(data[key.Name].AsSpan(i * key.Length));
+                if (key.IsRgb)
+                {
+                    source.Frames[key.Name].CopyTo(frames[key.Name].AsSpan(i * key.Length));
+                }
+                else
+                {
+                    source.Data[key.Name].CopyTo(data[key.Name].AsSpan(i * key.Length));
+                }
             }
         }
-        return new ObservationWindow(robot, newest.Episode, newest.Step, n, data);
+        return new ObservationWindow(robot, newest.Episode, newest.Step, n, data) { Frames = frames };
     }
 
     /// <summary>The newest observation at or before <paramref name="step"/>, else the episode's first.</summary>

@@ -13,6 +13,9 @@ public sealed record ObservationWindow(string Robot, long Episode, long Step, in
     /// <summary>What the robot still has planned from <see cref="Step"/> on, when it sent it (real-time chunking).</summary>
     public PlanPrior? Prior { get; init; }
 
+    /// <summary>Per rgb key, <see cref="Steps"/> camera frames of height × width × 3 bytes as sent, oldest first.</summary>
+    public IReadOnlyDictionary<string, byte[]> Frames { get; init; } = new Dictionary<string, byte[]>();
+
     /// <summary>The values of <paramref name="key"/> at window position <paramref name="index"/> (0 = oldest).</summary>
     public ReadOnlySpan<float> At(string key, int index)
     {

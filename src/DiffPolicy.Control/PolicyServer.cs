@@ -17,6 +17,7 @@ public sealed class PolicyServer : IDisposable
     readonly IChunkPolicy policy;
     readonly PolicyServerOptions options;
     readonly PolicyMetadata metadata;
+    readonly ProtocolLimits limits;
     readonly RouterSocket router;
     readonly Dictionary<string, RobotSession> byIdentity = [];
     readonly Dictionary<string, RobotSession> byName = [];
@@ -33,8 +34,10 @@ public sealed class PolicyServer : IDisposable
         this.policy = policy;
         this.options = options;
         metadata = policy.Metadata;
+        // Frames big enough for the policy's cameras, whose keys travel as u8.
+        limits = options.Limits.For(metadata);
         errorReplies = new ErrorReplyBudget(options.MaxErrorRepliesPerSecond);
-        router = Sockets.BindRouter(options.Bind, options.CurveServer, options.Limits, out var endpoint);
+        router = Sockets.BindRouter(options.Bind, options.CurveServer, limits, out var endpoint);
         Endpoint = endpoint;
     }
 
@@ -114,7 +117,7 @@ public sealed class PolicyServer : IDisposable
         }
         try
         {
-            var message = MessageCodec.Decode(payload, options.Limits);
+            var message = MessageCodec.Decode(payload, limits);
             switch (message)
             {
                 case Ping ping:
@@ -176,7 +179,7 @@ public sealed class PolicyServer : IDisposable
         byName.Add(hello.Robot, session);
         Volatile.Write(ref robots, byIdentity.Count);
         Send(identity, new Welcome(
-            MessageCodec.ProtocolVersion, hello.Robot, options.ServerName, metadata, options.RobotTimeout.TotalSeconds, options.Limits.MaxFrameBytes));
+            MessageCodec.ProtocolVersion, hello.Robot, options.ServerName, metadata, options.RobotTimeout.TotalSeconds, limits.MaxFrameBytes));
     }
 
     void Observe(RobotSession session, Observation observation)
@@ -202,19 +205,22 @@ public sealed class PolicyServer : IDisposable
     {
         foreach (var key in metadata.ObsKeys)
         {
-            if (!observation.Data.TryGetValue(key.Name, out var values))
+            int? length = key.IsRgb
+                ? observation.Frames.TryGetValue(key.Name, out var frame) ? frame.Length : null
+                : observation.Data.TryGetValue(key.Name, out var values) ? values.Length : null;
+            if (length is null)
             {
                 throw new ProtocolException(ErrorCodes.BadShape, $"missing observation key '{key.Name}'", observation.Seq);
             }
-            if (values.Length != key.Length)
+            if (length != key.Length)
             {
                 throw new ProtocolException(
-                    ErrorCodes.BadShape, $"'{key.Name}' has {values.Length} values; its shape [{string.Join(", ", key.Shape)}] needs {key.Length}", observation.Seq);
+                    ErrorCodes.BadShape, $"'{key.Name}' has {length} {(key.IsRgb ? "bytes" : "values")}; its shape [{string.Join(", ", key.Shape)}] needs {key.Length}", observation.Seq);
             }
         }
-        if (observation.Data.Count != metadata.ObsKeys.Count)
+        if (observation.Data.Count + observation.Frames.Count != metadata.ObsKeys.Count)
         {
-            var unknown = observation.Data.Keys.First(k => metadata.Find(k) is null);
+            var unknown = observation.Data.Keys.Concat(observation.Frames.Keys).First(k => metadata.Find(k) is null);
             throw new ProtocolException(ErrorCodes.BadShape, $"unknown observation key '{unknown}'", observation.Seq);
         }
         if (observation.Prior is { } prior)

@@ -30,9 +30,7 @@ public static class MessageCodec
                 MessageTypes.Welcome => new Welcome(
                     fields.Int32("protocol", 0, int.MaxValue), RobotName(fields, "robot"), fields.String("server"),
                     ReadMetadata(fields), fields.Double("robot_timeout_s"), fields.Int32("max_frame_bytes", 1, int.MaxValue)),
-                MessageTypes.Obs => new Observation(
-                    fields.UInt64("seq"), fields.Int64("episode", 0, long.MaxValue), fields.Int64("step", 0, long.MaxValue),
-                    fields.Double("t"), fields.Bool("infer", whenAbsent: true), fields.FloatMap("obs"), ReadPrior(fields)),
+                MessageTypes.Obs => ReadObservation(fields, limits),
                 MessageTypes.Actions => ReadActions(fields),
                 MessageTypes.Reset => new Reset(),
                 MessageTypes.Ping => new Ping(fields.UInt64("seq"), fields.Double("t")),
@@ -93,11 +91,16 @@ public static class MessageCodec
                     w.Write("infer");
                     w.Write(m.Infer);
                     w.Write("obs");
-                    w.WriteMapHeader(m.Data.Count);
+                    w.WriteMapHeader(m.Data.Count + m.Frames.Count);
                     foreach (var (key, values) in m.Data)
                     {
                         w.Write(key);
                         w.WriteFloats(values);
+                    }
+                    foreach (var (key, frame) in m.Frames)
+                    {
+                        w.Write(key);
+                        w.Write(frame.AsSpan());
                     }
                     if (m.Prior is { } prior)
                     {
@@ -245,8 +248,25 @@ public static class MessageCodec
             new ServerTiming(fields.Double("queue_ms"), fields.Double("infer_ms"), fields.Int32("iterations", 0, int.MaxValue), fields.Int32("evals", 0, int.MaxValue)));
     }
 
+    static Observation ReadObservation(FrameFields fields, ProtocolLimits limits)
+    {
+        var (data, frames) = fields.ObservationMap("obs", limits.RgbKeys);
+        return new Observation(
+            fields.UInt64("seq"), fields.Int64("episode", 0, long.MaxValue), fields.Int64("step", 0, long.MaxValue),
+            fields.Double("t"), fields.Bool("infer", whenAbsent: true), data, ReadPrior(fields))
+        { Frames = frames };
+    }
+
+    static ObsKey ReadObsKey(FrameFields key)
+    {
+        var type = key.Has("type") ? key.String("type") : ObsKey.LowDim;
+        return type is ObsKey.LowDim or ObsKey.Rgb
+            ? new ObsKey(key.String("name"), key.Ints("shape", 1, 1 << 24), type)
+            : throw new ProtocolException(ErrorCodes.BadMessage, $"obs key type '{type}' is neither {ObsKey.LowDim} nor {ObsKey.Rgb}");
+    }
+
     static PolicyMetadata ReadMetadata(FrameFields fields) => new(
-        fields.MapList("obs_keys", key => new ObsKey(key.String("name"), key.Ints("shape", 1, 1 << 24))),
+        fields.MapList("obs_keys", ReadObsKey),
         fields.Int32("n_obs_steps", 1, 1024), fields.Int32("horizon", 1, 1 << 16), fields.Int32("n_action_steps", 1, 1 << 16),
         fields.Int32("action_dim", 1, 4096), fields.Double("control_hz"));
 
@@ -256,7 +276,7 @@ public static class MessageCodec
         writer.WriteArrayHeader(policy.ObsKeys.Count);
         foreach (var key in policy.ObsKeys)
         {
-            writer.WriteMapHeader(2);
+            writer.WriteMapHeader(3);
             writer.Write("name");
             writer.Write(key.Name);
             writer.Write("shape");
@@ -265,6 +285,8 @@ public static class MessageCodec
             {
                 writer.Write(d);
             }
+            writer.Write("type");
+            writer.Write(key.Type);
         }
         writer.Write("n_obs_steps");
         writer.Write(policy.NObsSteps);

@@ -11,11 +11,16 @@ public sealed record Welcome(int Protocol, string Robot, string Server, PolicyMe
 
 /// <summary>
 /// Robot → server: the observation taken at <paramref name="Step"/> of <paramref name="Episode"/>.
-/// Each array is the key's values in row-major order, finite float32. With <paramref name="Infer"/> false it only
-/// extends the history; with true the server answers with an action chunk starting at <paramref name="Step"/>, steered
-/// to agree with <paramref name="Prior"/> when the robot sends one (optional; docs/protocol.md §4.1).
+/// Each array is the key's values in row-major order, finite float32; camera frames are in <see cref="Frames"/>. With
+/// <paramref name="Infer"/> false it only extends the history; with true the server answers with an action chunk starting
+/// at <paramref name="Step"/>, steered to agree with <paramref name="Prior"/> when the robot sends one (optional;
+/// docs/protocol.md §4.1).
 /// </summary>
-public sealed record Observation(ulong Seq, long Episode, long Step, double Time, bool Infer, IReadOnlyDictionary<string, float[]> Data, PlanPrior? Prior = null) : Message;
+public sealed record Observation(ulong Seq, long Episode, long Step, double Time, bool Infer, IReadOnlyDictionary<string, float[]> Data, PlanPrior? Prior = null) : Message
+{
+    /// <summary>Camera frames of the rgb keys: height × width × 3 bytes each, row-major, RGB (docs/protocol.md).</summary>
+    public IReadOnlyDictionary<string, byte[]> Frames { get; init; } = new Dictionary<string, byte[]>();
+}
 
 /// <summary>
 /// What the robot still has planned when it asks for a chunk: <paramref name="Actions"/> (rows of action_dim values) for

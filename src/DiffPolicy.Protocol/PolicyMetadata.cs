@@ -27,9 +27,18 @@ public sealed record PolicyMetadata(
     }
 }
 
-/// <summary>One observation array: its name and shape (without the time axis).</summary>
-public sealed record ObsKey(string Name, IReadOnlyList<int> Shape)
+/// <summary>One observation array: its name, its shape as sent (without the time axis) and its type.</summary>
+/// <param name="Type"><see cref="LowDim"/>: float32 values. <see cref="Rgb"/>: a camera frame, u8, shape [height, width, 3].</param>
+public sealed record ObsKey(string Name, IReadOnlyList<int> Shape, string Type = ObsKey.LowDim)
 {
+    public const string LowDim = "low_dim";
+    public const string Rgb = "rgb";
+
+    public bool IsRgb => Type == Rgb;
+
+    /// <summary>Bytes of this key in one <c>obs</c> frame: one per value for a camera frame, four for float32.</summary>
+    public int WireBytes => IsRgb ? Length : 4 * Length;
+
     public int Length
     {
         get

@@ -16,4 +16,29 @@ public sealed record ProtocolLimits
 
     /// <summary>Maximum length of any string (keys, names, error texts) in UTF-8 bytes.</summary>
     public int MaxStringBytes { get; init; } = 1024;
+
+    /// <summary>Observation keys whose bins are u8 camera frames (the policy's rgb keys); every other bin is float32.</summary>
+    public IReadOnlySet<string> RgbKeys { get; init; } = new HashSet<string>();
+
+    /// <summary>Room in a frame for everything but the observation arrays.</summary>
+    public const int FrameOverheadBytes = 64 * 1024;
+
+    /// <summary>
+    /// These limits for a server of <paramref name="policy"/>: its rgb keys read as u8, and frames at least large enough
+    /// for one observation of every declared key (cameras' frames + 4 bytes per low-dim value + <see cref="FrameOverheadBytes"/>).
+    /// </summary>
+    public ProtocolLimits For(PolicyMetadata policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        long needed = FrameOverheadBytes;
+        foreach (var key in policy.ObsKeys)
+        {
+            needed += key.WireBytes;
+        }
+        return this with
+        {
+            RgbKeys = policy.ObsKeys.Where(k => k.IsRgb).Select(k => k.Name).ToHashSet(StringComparer.Ordinal),
+            MaxFrameBytes = (int)Math.Min(int.MaxValue / 4, Math.Max(MaxFrameBytes, needed)),
+        };
+    }
 }

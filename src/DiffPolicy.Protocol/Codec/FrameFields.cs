@@ -167,13 +167,16 @@ internal sealed class FrameFields
         return ReadFloats(ref reader, name);
     }
 
-    /// <summary>A map from names to float32 bins.</summary>
-    public Dictionary<string, float[]> FloatMap(string name)
+    /// <summary>
+    /// The observation map: bins of <paramref name="rgbKeys"/> as u8 camera frames, every other bin as float32.
+    /// </summary>
+    public (Dictionary<string, float[]> Data, Dictionary<string, byte[]> Frames) ObservationMap(string name, IReadOnlySet<string> rgbKeys)
     {
-        var reader = Reader(name, MessagePackType.Map, "a map of float32 bins");
+        var reader = Reader(name, MessagePackType.Map, "a map of bins");
         var count = reader.ReadMapHeader();
         CheckEntries(count, limits);
-        var result = new Dictionary<string, float[]>(count, security.GetEqualityComparer<string>());
+        var data = new Dictionary<string, float[]>(count, security.GetEqualityComparer<string>());
+        var frames = new Dictionary<string, byte[]>(security.GetEqualityComparer<string>());
         for (var i = 0; i < count; i++)
         {
             if (reader.NextMessagePackType != MessagePackType.String)
@@ -181,16 +184,20 @@ internal sealed class FrameFields
                 throw Bad($"keys of '{name}' must be strings");
             }
             var key = ReadBoundedString(ref reader, limits)!;
+            var rgb = rgbKeys.Contains(key);
             if (reader.NextMessagePackType != MessagePackType.Binary)
             {
-                throw Bad($"'{name}.{key}' must be a bin of little-endian float32, not {reader.NextMessagePackType}");
+                throw Bad($"'{name}.{key}' must be a bin of {(rgb ? "u8 (a camera frame)" : "little-endian float32")}, not {reader.NextMessagePackType}");
             }
-            if (!result.TryAdd(key, ReadFloats(ref reader, $"{name}.{key}")))
+            var added = rgb
+                ? frames.TryAdd(key, (reader.ReadBytes() ?? throw Bad($"'{name}.{key}' is nil")).ToArray()) && !data.ContainsKey(key)
+                : data.TryAdd(key, ReadFloats(ref reader, $"{name}.{key}")) && !frames.ContainsKey(key);
+            if (!added)
             {
                 throw Bad($"duplicate key '{name}.{key}'");
             }
         }
-        return result;
+        return (data, frames);
     }
 
     /// <summary>An array of maps, each read by <paramref name="readItem"/> as its own field set.</summary>
