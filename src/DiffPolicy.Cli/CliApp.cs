@@ -18,6 +18,7 @@ internal static class CliApp
         new InfoCommand(),
         new EvalCommand(),
         new ServeCommand(),
+        new BrokerCommand(),
         new Command("pusht", "The PushT simulator: replay actions, collect expert demonstrations, render episodes, act as a robot of a policy server.")
         {
             new PushtReplayCommand(),
@@ -32,6 +33,7 @@ internal static class CliApp
             new BenchSamplerCommand(),
             new BenchNetworkCommand(),
             new BenchSimCommand(),
+            new BenchServeCommand(),
         },
         new ExportCommand(),
         new SoakCommand(),

@@ -7,7 +7,9 @@ namespace DiffPolicy.Control;
 /// <summary>
 /// A <see cref="DiffusionPolicy"/> served as an <see cref="IChunkPolicy"/>. Each robot's sampler noise comes from a
 /// generator seeded with the episode number when the robot's episode starts and advanced by each chunk, so the same
-/// episodes give the same actions in this process and over ZeroMQ. Does not own the policy.
+/// episodes give the same actions in this process and over ZeroMQ. A stateless window's noise comes from a generator
+/// seeded with <see cref="StatelessSeed"/>(episode, step), so any server answers it alike. <see cref="Serve"/> samples
+/// the jobs of several robots together (<see cref="DiffusionPolicy.Serve"/>). Does not own the policy.
 /// </summary>
 public sealed class DiffusionChunkPolicy : IChunkPolicy, IDisposable
 {
@@ -74,9 +76,61 @@ public sealed class DiffusionChunkPolicy : IChunkPolicy, IDisposable
     public ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(window);
-        ChunkPrior? prior = window.Prior is { } p ? new ChunkPrior(p.Actions, p.Frozen, p.Weights) : null;
-        var chunk = policy.PredictActions(PolicyInputs(policy.Config, window), 1, NoiseFor(window.Robot, window.Episode), cancellationToken, prior is null ? null : [prior]);
-        return new ActionChunkResult(chunk.Actions, chunk.Stats.Iterations, chunk.Stats.Evaluations);
+        var generator = window.Stateless ? new Generator(StatelessSeed(window.Episode, window.Step)) : NoiseFor(window.Robot, window.Episode);
+        try
+        {
+            return Result(policy.PredictActions(PolicyInputs(policy.Config, window), 1, generator, cancellationToken, PriorOf(window) is { } prior ? [prior] : null));
+        }
+        finally
+        {
+            if (window.Stateless) generator.Dispose();
+        }
+    }
+
+    static ChunkPrior? PriorOf(ObservationWindow window) => window.Prior is { } p ? new ChunkPrior(p.Actions, p.Frozen, p.Weights) : null;
+
+    /// <summary>The noise seed of a stateless window: episode · 2^20 + step (wrapping), the same on every server.</summary>
+    public static ulong StatelessSeed(long episode, long step) => unchecked(((ulong)episode << 20) + (ulong)step);
+
+    public void Serve(IInferenceFeed feed, CancellationToken stop)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        policy.Serve(new Adapter(this, feed), stop);
+    }
+
+    static ActionChunkResult Result(Policy.ActionChunk chunk) => new(chunk.Actions, chunk.Stats.Iterations, chunk.Stats.Evaluations)
+    {
+        Certificate = chunk.Certificate is { } c ? new ChunkCertificate(c.ConvergedSteps, c.Steps, c.MaxError, c.Tolerance) : null,
+    };
+
+    /// <summary>Jobs to prediction requests (with each robot's noise) and predictions back to results.</summary>
+    sealed class Adapter(DiffusionChunkPolicy owner, IInferenceFeed feed) : IPredictionFeed
+    {
+        public IReadOnlyList<PredictionRequest> Take(int running)
+        {
+            var jobs = feed.Take(running);
+            var requests = new List<PredictionRequest>(jobs.Count);
+            foreach (var job in jobs)
+            {
+                var window = job.Window;
+                var generator = window.Stateless ? new Generator(StatelessSeed(window.Episode, window.Step)) : owner.NoiseFor(window.Robot, window.Episode);
+                requests.Add(new PredictionRequest(PolicyInputs(owner.policy.Config, window), generator)
+                {
+                    Prior = PriorOf(window),
+                    Deadline = job.Deadline,
+                    Cancellation = job.Cancellation,
+                    Tag = job,
+                });
+            }
+            return requests;
+        }
+
+        public void Finished(PredictionOutcome outcome)
+        {
+            var job = (InferenceJob)outcome.Request.Tag!;
+            if (job.Window.Stateless) outcome.Request.Noise?.Dispose();
+            feed.Finished(job, outcome.Chunk is { } chunk ? Result(chunk) : null, outcome.Error);
+        }
     }
 
     public void Reset(string robot)

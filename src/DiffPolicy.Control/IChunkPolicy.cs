@@ -23,4 +23,72 @@ public interface IChunkPolicy
     /// that has had an inference starts a new episode, resets, leaves, times out or reconnects.
     /// </summary>
     void Reset(string robot);
+
+    /// <summary>
+    /// Infers for the jobs <paramref name="feed"/> hands in until it has none and none is running. A policy that can
+    /// run several windows together (the diffusion policy: one ParaDiGMS run) takes new jobs between its steps; this
+    /// default runs them one at a time through <see cref="Infer"/>.
+    /// </summary>
+    /// <param name="stop">Cancelled when the server stops: return (or throw <see cref="OperationCanceledException"/>) soon.</param>
+    void Serve(IInferenceFeed feed, CancellationToken stop)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        while (feed.Take(0, 1) is { Count: > 0 } jobs)
+        {
+            foreach (var job in jobs)
+            {
+                stop.ThrowIfCancellationRequested();
+                try
+                {
+                    feed.Finished(job, job.Cancellation.IsCancellationRequested ? null : Infer(job.Window, job.Cancellation), null);
+                }
+                catch (OperationCanceledException) when (job.Cancellation.IsCancellationRequested)
+                {
+                    feed.Finished(job, null, null);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    feed.Finished(job, null, ex);
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Where <see cref="IChunkPolicy.Serve"/> gets its jobs (earliest deadline first) and delivers results. Used on the
+/// policy's thread only.
+/// </summary>
+public interface IInferenceFeed
+{
+    /// <summary>Jobs to start now, at most <paramref name="max"/> (may be none); <paramref name="running"/> are running.</summary>
+    IReadOnlyList<InferenceJob> Take(int running, int max = int.MaxValue);
+
+    /// <summary>
+    /// A job ended: with a <paramref name="result"/>, with an <paramref name="error"/>, or with neither when it was
+    /// cancelled (its robot reset or left; nobody wants the chunk).
+    /// </summary>
+    void Finished(InferenceJob job, ActionChunkResult? result, Exception? error);
+}
+
+/// <summary>One window to infer.</summary>
+public sealed class InferenceJob
+{
+    internal InferenceJob(ObservationWindow window, long? deadline, CancellationToken cancellation)
+    {
+        Window = window;
+        Deadline = deadline;
+        Cancellation = cancellation;
+    }
+
+    public ObservationWindow Window { get; }
+
+    /// <summary>
+    /// <see cref="System.Diagnostics.Stopwatch"/> timestamp by which the robot wants its best answer, converged or not
+    /// (it sent <c>deadline_ms</c>); null: answer when done.
+    /// </summary>
+    public long? Deadline { get; }
+
+    /// <summary>Cancelled when the robot resets, starts a new episode or leaves, or the server stops.</summary>
+    public CancellationToken Cancellation { get; }
 }

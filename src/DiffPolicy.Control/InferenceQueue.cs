@@ -1,30 +1,32 @@
 namespace DiffPolicy.Control;
 
 /// <summary>
-/// One slot per robot name, latest observation wins: a new request replaces the robot's waiting one, so there is
-/// never a backlog. Robots are served in the order their slots filled, so one busy robot cannot starve another.
-/// Resetting a robot whose inference is running cancels it: its chunk would be stale, and the robot's next request
-/// should not wait behind it.
+/// One waiting slot per robot (per connection for stateless requests), latest observation wins: a new request replaces
+/// the robot's waiting one, so there is never a backlog. Waiting requests start earliest due first, at most one running
+/// per robot so that a robot's chunks come back in order. Resetting a robot cancels its running inference: its chunk
+/// would be stale, and the robot's next request should not wait behind it.
 /// Keyed by name because the policy's per-robot state is: a robot that reconnects under its name must see its old
 /// state reset before its first new inference.
 /// </summary>
 internal sealed class InferenceQueue
 {
     readonly object gate = new();
-    readonly Dictionary<string, Work> slots = [];
-    readonly Queue<string> order = new();
-    Work? running;
+    readonly Dictionary<string, Work> waiting = [];
+    readonly Dictionary<string, Work> running = [];
+    readonly CancellationTokenSource stopping = new();
     long cancelled;
     bool closed;
 
     /// <summary>Running inferences cancelled by <see cref="Reset"/>.</summary>
     public long Cancelled => Interlocked.Read(ref cancelled);
 
-    /// <summary>What the inference thread does for one robot: reset the policy's state first, then infer.</summary>
-    internal sealed class Work(RobotSession session)
+    /// <summary>Cancelled by <see cref="Close"/>.</summary>
+    public CancellationToken Stopping => stopping.Token;
+
+    /// <summary>One slot: reset the policy's state for the robot first (when asked), then infer.</summary>
+    internal sealed class Work(string key)
     {
-        /// <summary>The robot's latest session, to be told if the policy fails.</summary>
-        public RobotSession Session { get; set; } = session;
+        public string Key { get; } = key;
 
         public bool Reset { get; set; }
 
@@ -34,12 +36,23 @@ internal sealed class InferenceQueue
         public CancellationTokenSource Cancellation { get; } = new();
     }
 
+    /// <summary>What to do with a waiting request now.</summary>
+    internal enum Decision
+    {
+        Start,
+        Overloaded,
+        Wait,
+    }
+
+    /// <summary>One round of <see cref="Take"/>: robots to reset first, work to start, requests refused.</summary>
+    internal sealed record Round(List<string> Resets, List<Work> Started, List<InferenceRequest> Refused);
+
     /// <summary>Queues <paramref name="request"/>; true when it replaced a request that had not started.</summary>
     public bool Submit(InferenceRequest request)
     {
         lock (gate)
         {
-            var work = SlotOf(request.Session);
+            var work = SlotOf(request.Key);
             var superseded = work.Request is not null;
             work.Request = request;
             Monitor.PulseAll(gate);
@@ -51,40 +64,83 @@ internal sealed class InferenceQueue
     /// Cancels the robot's running inference, drops its waiting request and has the policy forget the robot before
     /// anything else of it runs.
     /// </summary>
-    public void Reset(RobotSession session)
+    public void Reset(string robot)
     {
         lock (gate)
         {
-            if (running is { Request: not null } current && current.Session.Name == session.Name && !current.Cancellation.IsCancellationRequested)
+            if (running.TryGetValue(robot, out var current) && !current.Cancellation.IsCancellationRequested)
             {
                 current.Cancellation.Cancel();
                 Interlocked.Increment(ref cancelled);
             }
-            var work = SlotOf(session);
+            var work = SlotOf(robot);
             work.Request = null;
             work.Reset = true;
             Monitor.PulseAll(gate);
         }
     }
 
-    /// <summary>Blocks until there is work; null once closed.</summary>
-    public Work? Take()
+    /// <summary>Blocks until something waits; false once closed.</summary>
+    public bool WaitForWork()
     {
         lock (gate)
         {
-            while (!closed && order.Count == 0)
+            while (!closed && waiting.Count == 0)
             {
                 Monitor.Wait(gate);
             }
+            return !closed;
+        }
+    }
+
+    /// <summary>
+    /// Takes up to <paramref name="max"/> requests, earliest due first, as <paramref name="decide"/> says (given how many
+    /// would then be running); refused ones leave the queue. Robots whose inference still runs wait.
+    /// </summary>
+    public Round Take(int max, int runningElsewhere, Func<InferenceRequest, int, Decision> decide)
+    {
+        var round = new Round([], [], []);
+        lock (gate)
+        {
             if (closed)
             {
-                return null;
+                return round;
             }
-            var robot = order.Dequeue();
-            var work = slots[robot];
-            slots.Remove(robot);
-            running = work;
-            return work;
+            foreach (var work in waiting.Values.Where(w => w.Request is null).ToList())
+            {
+                // A reset with nothing to infer afterwards.
+                waiting.Remove(work.Key);
+                round.Resets.Add(work.Key);
+                work.Cancellation.Dispose();
+            }
+            foreach (var work in waiting.Values.OrderBy(w => w.Request!.Due).ToList())
+            {
+                if (running.ContainsKey(work.Key))
+                {
+                    continue;
+                }
+                if (work.Reset)
+                {
+                    round.Resets.Add(work.Key);
+                    work.Reset = false;
+                }
+                var decision = round.Started.Count < max ? decide(work.Request!, runningElsewhere + round.Started.Count) : Decision.Wait;
+                if (decision == Decision.Wait)
+                {
+                    if (round.Started.Count >= max) break;
+                    continue;
+                }
+                waiting.Remove(work.Key);
+                if (decision == Decision.Overloaded)
+                {
+                    round.Refused.Add(work.Request!);
+                    work.Cancellation.Dispose();
+                    continue;
+                }
+                running.Add(work.Key, work);
+                round.Started.Add(work);
+            }
+            return round;
         }
     }
 
@@ -93,31 +149,37 @@ internal sealed class InferenceQueue
     {
         lock (gate)
         {
-            if (running == work) running = null;
+            if (running.TryGetValue(work.Key, out var current) && current == work)
+            {
+                running.Remove(work.Key);
+                Monitor.PulseAll(gate);
+            }
             work.Cancellation.Dispose();
         }
     }
 
-    /// <summary>Ends <see cref="Take"/> and cancels the running work.</summary>
+    /// <summary>Ends <see cref="WaitForWork"/> and cancels the running work.</summary>
     public void Close()
     {
         lock (gate)
         {
             closed = true;
-            running?.Cancellation.Cancel();
+            stopping.Cancel();
+            foreach (var work in running.Values)
+            {
+                work.Cancellation.Cancel();
+            }
             Monitor.PulseAll(gate);
         }
     }
 
-    Work SlotOf(RobotSession session)
+    Work SlotOf(string key)
     {
-        if (!slots.TryGetValue(session.Name, out var work))
+        if (!waiting.TryGetValue(key, out var work))
         {
-            work = new Work(session);
-            slots.Add(session.Name, work);
-            order.Enqueue(session.Name);
+            work = new Work(key);
+            waiting.Add(key, work);
         }
-        work.Session = session;
         return work;
     }
 }

@@ -16,6 +16,12 @@ public sealed record ObservationWindow(string Robot, long Episode, long Step, in
     /// <summary>Per rgb key, <see cref="Steps"/> camera frames of height × width × 3 bytes as sent, oldest first.</summary>
     public IReadOnlyDictionary<string, byte[]> Frames { get; init; } = new Dictionary<string, byte[]>();
 
+    /// <summary>
+    /// Sent whole by the robot (an <c>infer</c> request) rather than kept by the server: no session, no per-robot state.
+    /// A policy keys its noise on (episode, step) alone for such windows, so any server gives the same answer.
+    /// </summary>
+    public bool Stateless { get; init; }
+
     /// <summary>The values of <paramref name="key"/> at window position <paramref name="index"/> (0 = oldest).</summary>
     public ReadOnlySpan<float> At(string key, int index)
     {

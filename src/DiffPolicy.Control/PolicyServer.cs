@@ -8,9 +8,12 @@ using NetMQ.Sockets;
 namespace DiffPolicy.Control;
 
 /// <summary>
-/// Serves an <see cref="IChunkPolicy"/> to many robots over a ZeroMQ ROUTER (protocol: docs/protocol.md).
-/// The constructor binds; <see cref="Run"/> serves on the calling thread until cancelled, with inference on one
-/// dedicated thread, then closes the socket. Call <c>NetMQConfig.Cleanup</c> once at process exit.
+/// Serves an <see cref="IChunkPolicy"/> to many robots over a ZeroMQ ROUTER (protocol: docs/protocol.md), or, as a
+/// worker of a broker (<see cref="PolicyServerOptions.WorkerOf"/>), over a DEALER connected to the broker's backend: the
+/// broker's proxy hands on each robot's frames behind the robot's routing identity, so both sockets see
+/// [identity][frame] and the server is the same. The constructor binds (or connects); <see cref="Run"/> serves on the
+/// calling thread until cancelled, with inference on one dedicated thread, then closes the socket. Call
+/// <c>NetMQConfig.Cleanup</c> once at process exit.
 /// </summary>
 public sealed class PolicyServer : IDisposable
 {
@@ -18,7 +21,7 @@ public sealed class PolicyServer : IDisposable
     readonly PolicyServerOptions options;
     readonly PolicyMetadata metadata;
     readonly ProtocolLimits limits;
-    readonly RouterSocket router;
+    readonly NetMQSocket router;
     readonly Dictionary<string, RobotSession> byIdentity = [];
     readonly Dictionary<string, RobotSession> byName = [];
     readonly InferenceQueue queue = new();
@@ -37,11 +40,23 @@ public sealed class PolicyServer : IDisposable
         // Frames big enough for the policy's cameras, whose keys travel as u8.
         limits = options.Limits.For(metadata);
         errorReplies = new ErrorReplyBudget(options.MaxErrorRepliesPerSecond);
-        router = Sockets.BindRouter(options.Bind, options.CurveServer, limits, out var endpoint);
-        Endpoint = endpoint;
+        if (options.MaxBatch < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatch, "MaxBatch must be at least 1");
+        }
+        if (options.WorkerOf is { } broker)
+        {
+            router = Sockets.ConnectWorker(broker, options.CurveClient, limits);
+            Endpoint = broker;
+        }
+        else
+        {
+            router = Sockets.BindRouter(options.Bind, options.CurveServer, limits, out var endpoint);
+            Endpoint = endpoint;
+        }
     }
 
-    /// <summary>The bound endpoint, with the port resolved when <see cref="PolicyServerOptions.Bind"/> asked for any.</summary>
+    /// <summary>The bound endpoint, with the port resolved when <see cref="PolicyServerOptions.Bind"/> asked for any; the broker's for a worker.</summary>
     public string Endpoint { get; }
 
     public ServerStats Stats => new(
@@ -57,7 +72,7 @@ public sealed class PolicyServer : IDisposable
             throw new InvalidOperationException("a PolicyServer runs once; build a new one to serve again");
         }
         using var replies = new NetMQQueue<InferenceReply>();
-        var worker = new InferenceWorker(policy, queue, replies);
+        var worker = new InferenceWorker(policy, queue, replies, options.MaxBatch);
         var tick = new NetMQTimer(TimeSpan.FromMilliseconds(100));
         using var poller = new NetMQPoller { router, replies, tick };
         router.ReceiveReady += (_, _) => ReceiveAvailable();
@@ -131,6 +146,9 @@ public sealed class PolicyServer : IDisposable
                     break;
                 case Welcome or ActionChunk or Pong:
                     throw new ProtocolException(ErrorCodes.BadMessage, "welcome, actions and pong go from the server to robots, not to the server");
+                case InferRequest infer:
+                    InferStateless(key, identity, infer);
+                    break;
                 case Bye:
                     if (session is not null)
                     {
@@ -191,13 +209,29 @@ public sealed class PolicyServer : IDisposable
         }
         if (observation.Infer)
         {
-            var window = session.History.Window(session.Name) with { Prior = observation.Prior };
-            var request = new InferenceRequest(session, session.Epoch, observation, window, Stopwatch.GetTimestamp());
             session.ReachedPolicy = true;
-            if (queue.Submit(request))
-            {
-                Interlocked.Increment(ref superseded);
-            }
+            var window = session.History.Window(session.Name) with { Prior = observation.Prior };
+            Submit(session.Name, session.Identity, session, session.Epoch, observation.Seq, observation.Time, window, observation.DeadlineMs);
+        }
+    }
+
+    /// <summary>An <c>infer</c> request: the robot's own window, no session; its slot is its connection's.</summary>
+    void InferStateless(string key, byte[] identity, InferRequest infer)
+    {
+        var n = metadata.NObsSteps;
+        CheckKeys(infer.Data, infer.Seq, n);
+        var window = new ObservationWindow("@" + key, infer.Episode, infer.Step, n, infer.Data) { Stateless = true };
+        Submit(window.Robot, identity, null, 0, infer.Seq, infer.Time, window, infer.DeadlineMs);
+    }
+
+    void Submit(string slot, byte[] identity, RobotSession? session, int epoch, ulong seq, double time, ObservationWindow window, double? deadlineMs)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var budget = deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromSeconds(metadata.RealTimeLead * metadata.Dt);
+        var request = new InferenceRequest(slot, identity, session, epoch, seq, time, window, now, now + (long)(budget.TotalSeconds * Stopwatch.Frequency), deadlineMs is not null);
+        if (queue.Submit(request))
+        {
+            Interlocked.Increment(ref superseded);
         }
     }
 
@@ -242,12 +276,35 @@ public sealed class PolicyServer : IDisposable
         }
     }
 
+    /// <summary>Every key of the policy, each with <paramref name="steps"/> × its length values, and no other key.</summary>
+    void CheckKeys(IReadOnlyDictionary<string, float[]> data, ulong seq, int steps)
+    {
+        foreach (var key in metadata.ObsKeys)
+        {
+            if (!data.TryGetValue(key.Name, out var values))
+            {
+                throw new ProtocolException(ErrorCodes.BadShape, $"missing observation key '{key.Name}'", seq);
+            }
+            if (values.Length != steps * key.Length)
+            {
+                var needs = steps == 1 ? $"{key.Length}" : $"n_obs_steps × {key.Length} = {steps * key.Length}";
+                throw new ProtocolException(
+                    ErrorCodes.BadShape, $"'{key.Name}' has {values.Length} values; its shape [{string.Join(", ", key.Shape)}] needs {needs}", seq);
+            }
+        }
+        if (data.Count != metadata.ObsKeys.Count)
+        {
+            var unknown = data.Keys.First(k => metadata.Find(k) is null);
+            throw new ProtocolException(ErrorCodes.BadShape, $"unknown observation key '{unknown}'", seq);
+        }
+    }
+
     void ResetPolicy(RobotSession session)
     {
         session.Epoch++;
         if (session.ReachedPolicy)
         {
-            queue.Reset(session);
+            queue.Reset(session.Name);
         }
     }
 
@@ -279,21 +336,27 @@ public sealed class PolicyServer : IDisposable
     {
         while (replies.TryDequeue(out var reply, TimeSpan.Zero))
         {
-            var live = byIdentity.TryGetValue(reply.Session.IdentityKey, out var session) && session == reply.Session && session.Epoch == reply.Epoch;
+            // Stateless replies have no session to outlive.
+            var live = reply.Session is not { } owner
+                || (byIdentity.TryGetValue(owner.IdentityKey, out var session) && session == owner && session.Epoch == reply.Epoch);
             if (!live)
             {
                 Interlocked.Increment(ref staleReplies);
                 continue;
             }
-            if (reply.IsChunk)
+            switch (reply.Kind)
             {
-                Interlocked.Increment(ref chunks);
+                case ReplyKind.Chunk:
+                    Interlocked.Increment(ref chunks);
+                    break;
+                case ReplyKind.Failed:
+                    Count(ErrorCodes.PolicyFailed);
+                    break;
+                case ReplyKind.Overloaded:
+                    Count(ErrorCodes.Overloaded);
+                    break;
             }
-            else
-            {
-                Count(ErrorCodes.PolicyFailed);
-            }
-            SendFrame(reply.Session.Identity, reply.Frame);
+            SendFrame(reply.Identity, reply.Frame);
         }
     }
 

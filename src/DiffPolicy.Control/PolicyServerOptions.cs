@@ -1,4 +1,5 @@
 using DiffPolicy.Protocol;
+using DiffPolicy.Protocol.Transport;
 using NetMQ;
 
 namespace DiffPolicy.Control;
@@ -22,6 +23,23 @@ public sealed record PolicyServerOptions
 
     /// <summary>Error replies per connection per second; further refused frames are dropped and counted.</summary>
     public int MaxErrorRepliesPerSecond { get; init; } = 100;
+
+    /// <summary>
+    /// Serve as a worker of a broker (<c>diffpolicy broker</c>): connect to its backend endpoint instead of binding
+    /// <see cref="Bind"/>. Beyond loopback the connection needs <see cref="CurveClient"/> with the broker's public key.
+    /// </summary>
+    public string? WorkerOf { get; init; }
+
+    /// <summary>CurveZMQ keys for the connection to the broker (<see cref="WorkerOf"/>).</summary>
+    public CurveClientKeys? CurveClient { get; init; }
+
+    /// <summary>
+    /// Requests sampled together at most (one ParaDiGMS run with per-sample windows); further ones wait, earliest due
+    /// first, or are refused with <c>overloaded</c> once they cannot be answered in time.
+    /// </summary>
+    public int MaxBatch { get; init; } = DefaultMaxBatch;
+
+    public const int DefaultMaxBatch = 8;
 
     /// <summary>Sent in <c>welcome</c> so robots can log what they talk to.</summary>
     public string ServerName { get; init; } = "diffpolicy";

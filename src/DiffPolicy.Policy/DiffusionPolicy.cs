@@ -11,6 +11,9 @@ namespace DiffPolicy.Policy;
 /// <summary>Predicted actions (batch × <see cref="PolicyConfig.PredictedSteps"/> × action_dim, robot units) and how they were sampled.</summary>
 public sealed record ActionChunk(float[] Actions, int Batch, int Steps, int ActionDim, ChunkStats Stats)
 {
+    /// <summary>How far the sampler converged (one sample); null for batches of <see cref="DiffusionPolicy.PredictActions(ReadOnlySpan{float}, int, Generator?, CancellationToken, IReadOnlyList{ChunkPrior?}?)"/>.</summary>
+    public ConvergenceCertificate? Certificate { get; init; }
+
     public ReadOnlySpan<float> Action(int sample, int step) =>
         Actions.AsSpan((sample * Steps + step) * ActionDim, ActionDim);
 }
@@ -124,7 +127,7 @@ public sealed class DiffusionPolicy : IDisposable
         var predicted = result.Trajectory.narrow(1, Config.FirstActionIndex, Config.PredictedSteps).to(float32).cpu().contiguous();
         float[] actions = predicted.data<float>().ToArray();
         actionNormalizer.Unnormalize(actions);
-        return new ActionChunk(actions, batch, Config.PredictedSteps, Config.ActionDim, result.Stats);
+        return new ActionChunk(actions, batch, Config.PredictedSteps, Config.ActionDim, result.Stats) { Certificate = batch == 1 ? result.Certificates[0] : null };
     }
 
     /// <summary>The priors as normalised known actions at their trajectory positions (prediction[n_obs_steps − 1 + i]).</summary>
@@ -196,6 +199,128 @@ public sealed class DiffusionPolicy : IDisposable
     public void UnnormalizeActions(Span<float> actions) => actionNormalizer.Unnormalize(actions);
 
     /// <summary>
+    /// Predicts for every request <paramref name="feed"/> hands in, sampled together (<see cref="DiffusionSampler.Serve"/>):
+    /// each with its own observations, noise generator, deadline and cancellation; requests join and leave between
+    /// network calls. With the same generator state a request's actions are those of <see cref="PredictActions"/> alone.
+    /// Returns when the feed has no more and none is running. A request with bad observations is answered with an
+    /// <see cref="ArgumentException"/> outcome and does not join.
+    /// </summary>
+    /// <param name="stop">Checked before every network call (<see cref="OperationCanceledException"/>; running requests get no outcome).</param>
+    public void Serve(IPredictionFeed feed, CancellationToken stop = default)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        var adapter = new PredictionAdapter(this, feed);
+        try
+        {
+            sampler.Serve(adapter, stop);
+        }
+        finally
+        {
+            adapter.DisposeRunning();
+        }
+    }
+
+    /// <summary>Robot-unit actions prediction[n_obs_steps − 1 :] of one (1, horizon, action_dim) trajectory.</summary>
+    float[] Actions(Tensor trajectory)
+    {
+        using var scope = NewDisposeScope();
+        var predicted = trajectory.narrow(1, Config.FirstActionIndex, Config.PredictedSteps).to(float32).cpu().contiguous();
+        float[] actions = predicted.data<float>().ToArray();
+        actionNormalizer.Unnormalize(actions);
+        return actions;
+    }
+
+    /// <summary>Turns prediction requests into sample requests and sampled trajectories into action chunks.</summary>
+    sealed class PredictionAdapter(DiffusionPolicy policy, IPredictionFeed feed) : ISampleFeed
+    {
+        readonly HashSet<SampleRequest> running = [];
+
+        public IReadOnlyList<SampleRequest> Take(int count)
+        {
+            var requests = feed.Take(count);
+            if (requests.Count == 0) return [];
+            var samples = new List<SampleRequest>(requests.Count);
+            foreach (var request in requests)
+            {
+                Tensor cond;
+                Inpainting? inpainting;
+                try
+                {
+                    using var scope = NewDisposeScope();
+                    cond = policy.GlobalCond(request.Observations, 1).DetachFromDisposeScope();
+                    inpainting = policy.Inpaint(request.Prior is null ? null : [request.Prior], 1);
+                }
+                catch (ArgumentException ex)
+                {
+                    feed.Finished(new PredictionOutcome(request, null, null, ex));
+                    continue;
+                }
+                var noise = policy.sampler.DrawNoise(1, request.Noise, policy.device);
+                var sample = new SampleRequest(cond, noise)
+                {
+                    Deadline = request.Deadline,
+                    Cancellation = request.Cancellation,
+                    Inpainting = inpainting,
+                    Tag = request,
+                };
+                running.Add(sample);
+                samples.Add(sample);
+            }
+            return samples;
+        }
+
+        public void Finished(SampleOutcome outcome)
+        {
+            var request = (PredictionRequest)outcome.Request.Tag!;
+            running.Remove(outcome.Request);
+            PredictionOutcome result;
+            try
+            {
+                if (outcome.Trajectory is { } trajectory)
+                {
+                    using var scope = NewDisposeScope();
+                    if (!isfinite(trajectory).all().item<bool>())
+                        throw new InvalidOperationException("The sampled trajectory has non-finite values: check the network weights.");
+                    var chunk = new ActionChunk(policy.Actions(trajectory), 1, policy.Config.PredictedSteps, policy.Config.ActionDim, outcome.Stats)
+                    {
+                        Certificate = outcome.Certificate,
+                    };
+                    result = new PredictionOutcome(request, outcome.Status, chunk, null);
+                }
+                else
+                {
+                    result = new PredictionOutcome(request, outcome.Status, null, null);
+                }
+            }
+            catch (InvalidOperationException ex)
+            {
+                result = new PredictionOutcome(request, outcome.Status, null, ex);
+            }
+            finally
+            {
+                Release(outcome.Request);
+            }
+            feed.Finished(result);
+        }
+
+        /// <summary>Frees the tensors of samples still running when the run stopped (cancelled or failed).</summary>
+        public void DisposeRunning()
+        {
+            foreach (var sample in running) Release(sample);
+            running.Clear();
+        }
+
+        static void Release(SampleRequest sample)
+        {
+            sample.GlobalCond.Dispose();
+            sample.Noise.Dispose();
+            sample.Inpainting?.Dispose();
+        }
+    }
+
+    /// <summary>
     /// Samples <paramref name="chunks"/> chunks for an observation at the middle of the data range and discards them,
     /// so that the first real chunks do not pay for JIT compilation and first allocations (on the build machine the
     /// first two chunks of a process take ≈ 1.4× the steady latency without tiered compilation, as the CLI runs, and
@@ -227,4 +352,35 @@ public sealed class DiffusionPolicy : IDisposable
             encoder?.Dispose();
         }
     }
+}
+
+/// <summary>One robot's request to <see cref="DiffusionPolicy.Serve"/>.</summary>
+/// <param name="Observations">Raw observations by key, each n_obs_steps × the key's shape, oldest first (as <see cref="DiffusionPolicy.PredictActions(IReadOnlyDictionary{string, float[]}, int, Generator?, CancellationToken, IReadOnlyList{ChunkPrior?}?)"/> with batch 1).</param>
+/// <param name="Noise">Seeds this request's sampler noise (advanced by the draw); null uses the global generator.</param>
+public sealed record PredictionRequest(IReadOnlyDictionary<string, float[]> Observations, TorchSharp.torch.Generator? Noise)
+{
+    /// <summary>Anytime deadline, a <see cref="System.Diagnostics.Stopwatch"/> timestamp (<see cref="SampleRequest.Deadline"/>).</summary>
+    public long? Deadline { get; init; }
+
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>What the robot still has planned (real-time chunking), inpainted into the chunk; null samples freely.</summary>
+    public ChunkPrior? Prior { get; init; }
+
+    /// <summary>The caller's own reference.</summary>
+    public object? Tag { get; init; }
+}
+
+/// <summary>How a request of <see cref="DiffusionPolicy.Serve"/> ended.</summary>
+/// <param name="Status">Null when the request was refused before sampling (<paramref name="Error"/> says why).</param>
+/// <param name="Chunk">The actions and their certificate; null when cancelled or failed.</param>
+public sealed record PredictionOutcome(PredictionRequest Request, SampleStatus? Status, ActionChunk? Chunk, Exception? Error);
+
+/// <summary>Where <see cref="DiffusionPolicy.Serve"/> gets requests and delivers outcomes; called on the sampling thread between network calls.</summary>
+public interface IPredictionFeed
+{
+    /// <summary>Requests to start now (may be empty); <paramref name="running"/> are being sampled.</summary>
+    IReadOnlyList<PredictionRequest> Take(int running);
+
+    void Finished(PredictionOutcome outcome);
 }

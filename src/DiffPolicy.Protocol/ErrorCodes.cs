@@ -33,6 +33,12 @@ public static class ErrorCodes
     /// <summary>The server already serves its maximum number of robots.</summary>
     public const string ServerFull = "server_full";
 
+    /// <summary>
+    /// The server cannot answer this request before its deadline (the robot's <c>deadline_ms</c>, else the time the
+    /// real-time robot runs out of planned actions): it was dropped without inference. Ask again later or elsewhere.
+    /// </summary>
+    public const string Overloaded = "overloaded";
+
     /// <summary>The policy failed on this observation; the session stays open.</summary>
     public const string PolicyFailed = "policy_failed";
 }

@@ -31,6 +31,10 @@ public static class MessageCodec
                     fields.Int32("protocol", 0, int.MaxValue), RobotName(fields, "robot"), fields.String("server"),
                     ReadMetadata(fields), fields.Double("robot_timeout_s"), fields.Int32("max_frame_bytes", 1, int.MaxValue)),
                 MessageTypes.Obs => ReadObservation(fields, limits),
+                MessageTypes.Infer => new InferRequest(
+                    fields.UInt64("seq"), fields.Int64("episode", 0, long.MaxValue), fields.Int64("step", 0, long.MaxValue),
+                    fields.Double("t"), fields.ObservationMap("obs", new HashSet<string>()).Data)
+                { DeadlineMs = DeadlineMs(fields) },
                 MessageTypes.Actions => ReadActions(fields),
                 MessageTypes.Reset => new Reset(),
                 MessageTypes.Ping => new Ping(fields.UInt64("seq"), fields.Double("t")),
@@ -77,9 +81,30 @@ public static class MessageCodec
                     w.Write(m.MaxFrameBytes);
                     return w.Finish(buffer);
                 }
+            case InferRequest m:
+                {
+                    var w = FrameWriter.Begin(buffer, MessageTypes.Infer, m.DeadlineMs is null ? 5 : 6);
+                    w.Write("seq");
+                    w.Write(m.Seq);
+                    w.Write("episode");
+                    w.Write(m.Episode);
+                    w.Write("step");
+                    w.Write(m.Step);
+                    w.Write("t");
+                    w.Write(m.Time);
+                    WriteDeadline(ref w, m.DeadlineMs);
+                    w.Write("obs");
+                    w.WriteMapHeader(m.Data.Count);
+                    foreach (var (key, values) in m.Data)
+                    {
+                        w.Write(key);
+                        w.WriteFloats(values);
+                    }
+                    return w.Finish(buffer);
+                }
             case Observation m:
                 {
-                    var w = FrameWriter.Begin(buffer, MessageTypes.Obs, 6 + (m.Prior is null ? 0 : m.Prior.Weights is null ? 2 : 3));
+                    var w = FrameWriter.Begin(buffer, MessageTypes.Obs, 6 + (m.Prior is null ? 0 : m.Prior.Weights is null ? 2 : 3) + (m.DeadlineMs is null ? 0 : 1));
                     w.Write("seq");
                     w.Write(m.Seq);
                     w.Write("episode");
@@ -102,6 +127,7 @@ public static class MessageCodec
                         w.Write(key);
                         w.Write(frame.AsSpan());
                     }
+                    WriteDeadline(ref w, m.DeadlineMs);
                     if (m.Prior is { } prior)
                     {
                         w.Write("prior");
@@ -118,7 +144,7 @@ public static class MessageCodec
                 }
             case ActionChunk m:
                 {
-                    var w = FrameWriter.Begin(buffer, MessageTypes.Actions, 12);
+                    var w = FrameWriter.Begin(buffer, MessageTypes.Actions, m.Certificate is null ? 12 : 16);
                     w.Write("obs_seq");
                     w.Write(m.ObsSeq);
                     w.Write("obs_t");
@@ -143,6 +169,17 @@ public static class MessageCodec
                     w.Write(m.Timing.Iterations);
                     w.Write("evals");
                     w.Write(m.Timing.Evaluations);
+                    if (m.Certificate is { } c)
+                    {
+                        w.Write("converged_steps");
+                        w.Write(c.ConvergedSteps);
+                        w.Write("denoising_steps");
+                        w.Write(c.Steps);
+                        w.Write("max_error");
+                        w.Write(c.MaxError);
+                        w.Write("tolerance");
+                        w.Write(c.Tolerance);
+                    }
                     return w.Finish(buffer);
                 }
             case Reset:
@@ -233,6 +270,36 @@ public static class MessageCodec
             fields.Has("prior_weights") ? fields.Floats("prior_weights") : null);
     }
 
+    /// <summary>The largest <c>deadline_ms</c> accepted: ten minutes.</summary>
+    public const double MaxDeadlineMs = 600_000;
+
+    static double? DeadlineMs(FrameFields fields)
+    {
+        if (!fields.Has("deadline_ms"))
+        {
+            return null;
+        }
+        var value = fields.Double("deadline_ms");
+        return value > 0 && value <= MaxDeadlineMs
+            ? value
+            : throw new ProtocolException(ErrorCodes.BadMessage, $"field 'deadline_ms' = {value} is outside (0, {MaxDeadlineMs}]", fields.Seq);
+    }
+
+    static void WriteDeadline(ref MessagePackWriter w, double? deadlineMs)
+    {
+        if (deadlineMs is { } value)
+        {
+            w.Write("deadline_ms");
+            w.Write(value);
+        }
+    }
+
+    static ChunkCertificate? ReadCertificate(FrameFields fields) =>
+        fields.Has("converged_steps")
+            ? new ChunkCertificate(
+                fields.Int32("converged_steps", 0, int.MaxValue), fields.Int32("denoising_steps", 0, int.MaxValue), fields.Double("max_error"), fields.Double("tolerance"))
+            : null;
+
     static ActionChunk ReadActions(FrameFields fields)
     {
         var count = fields.Int32("n_actions", 1, 4096);
@@ -245,7 +312,8 @@ public static class MessageCodec
         return new ActionChunk(
             fields.UInt64("obs_seq"), fields.Double("obs_t"), fields.Int64("episode", 0, long.MaxValue), fields.Int64("start_step", 0, long.MaxValue),
             fields.Double("dt"), count, dim, values,
-            new ServerTiming(fields.Double("queue_ms"), fields.Double("infer_ms"), fields.Int32("iterations", 0, int.MaxValue), fields.Int32("evals", 0, int.MaxValue)));
+            new ServerTiming(fields.Double("queue_ms"), fields.Double("infer_ms"), fields.Int32("iterations", 0, int.MaxValue), fields.Int32("evals", 0, int.MaxValue)))
+        { Certificate = ReadCertificate(fields) };
     }
 
     static Observation ReadObservation(FrameFields fields, ProtocolLimits limits)
@@ -254,7 +322,7 @@ public static class MessageCodec
         return new Observation(
             fields.UInt64("seq"), fields.Int64("episode", 0, long.MaxValue), fields.Int64("step", 0, long.MaxValue),
             fields.Double("t"), fields.Bool("infer", whenAbsent: true), data, ReadPrior(fields))
-        { Frames = frames };
+        { Frames = frames, DeadlineMs = DeadlineMs(fields) };
     }
 
     static ObsKey ReadObsKey(FrameFields key)

@@ -20,6 +20,20 @@ public sealed record Observation(ulong Seq, long Episode, long Step, double Time
 {
     /// <summary>Camera frames of the rgb keys: height × width × 3 bytes each, row-major, RGB (docs/protocol.md).</summary>
     public IReadOnlyDictionary<string, byte[]> Frames { get; init; } = new Dictionary<string, byte[]>();
+
+    /// <summary>Optional: answer within this many milliseconds of arrival (anytime sampling; see docs/protocol.md §4a).</summary>
+    public double? DeadlineMs { get; init; }
+}
+
+/// <summary>
+/// Robot → server, stateless: a chunk for <paramref name="Step"/> of <paramref name="Episode"/> from the robot's own last
+/// n_obs_steps observations (per key n_obs_steps × the key's length values, oldest first). Needs no session or history,
+/// so any server behind a broker can answer it.
+/// </summary>
+public sealed record InferRequest(ulong Seq, long Episode, long Step, double Time, IReadOnlyDictionary<string, float[]> Data) : Message
+{
+    /// <summary>Optional: answer within this many milliseconds of arrival (anytime sampling).</summary>
+    public double? DeadlineMs { get; init; }
 }
 
 /// <summary>
@@ -35,7 +49,21 @@ public sealed record PlanPrior(float[] Actions, int Frozen, float[]? Weights = n
 /// step <paramref name="StartStep"/> + i, which equals the observation's step.
 /// </summary>
 public sealed record ActionChunk(
-    ulong ObsSeq, double ObsTime, long Episode, long StartStep, double Dt, int Count, int ActionDim, float[] Values, ServerTiming Timing) : Message;
+    ulong ObsSeq, double ObsTime, long Episode, long StartStep, double Dt, int Count, int ActionDim, float[] Values, ServerTiming Timing) : Message
+{
+    /// <summary>How far the sampler converged; absent from servers or policies that do not say.</summary>
+    public ChunkCertificate? Certificate { get; init; }
+}
+
+/// <summary>
+/// What a chunk's sampling is worth: steps 0 … <paramref name="ConvergedSteps"/>−1 of <paramref name="Steps"/> denoising
+/// steps converged to within <paramref name="Tolerance"/> (ParaDiGMS τ); <paramref name="MaxError"/> is the largest error
+/// of an accepted step when all converged, else the largest among those not yet accepted (same units as τ).
+/// </summary>
+public sealed record ChunkCertificate(int ConvergedSteps, int Steps, double MaxError, double Tolerance)
+{
+    public bool Converged => ConvergedSteps >= Steps;
+}
 
 /// <summary>Where the server spent the time behind one chunk.</summary>
 /// <param name="QueueMs">From the observation's arrival to the start of inference.</param>

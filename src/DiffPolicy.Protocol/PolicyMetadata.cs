@@ -14,6 +14,13 @@ public sealed record PolicyMetadata(
     /// <summary>Actions per chunk, horizon − n_obs_steps + 1: n_action_steps to execute, then the rest of the prediction.</summary>
     public int PredictedSteps => Horizon - NObsSteps + 1;
 
+    /// <summary>
+    /// The real-time recipe's lead (docs/protocol.md §4): a robot asks for a chunk when this many planned actions
+    /// remain, the actions beyond n_action_steps (half of n_action_steps when a chunk has none), so a chunk is due
+    /// Lead · dt after it was asked for: then the robot runs out of actions.
+    /// </summary>
+    public int RealTimeLead => PredictedSteps > NActionSteps ? PredictedSteps - NActionSteps : Math.Max(1, NActionSteps / 2);
+
     public ObsKey? Find(string name)
     {
         foreach (var key in ObsKeys)

@@ -108,10 +108,18 @@ public sealed class PushTRobot : IDisposable
 
     internal double Now => Stopwatch.GetElapsedTime(clockStart).TotalSeconds;
 
-    internal ulong SendObservation(long episode, long step, float[] keypoints, bool infer, ActionPrior? prior = null)
+    internal ulong SendObservation(long episode, long step, float[] keypoints, bool infer, ActionPrior? prior = null, double? deadlineMs = null)
     {
         var s = ++seq;
-        link.Send(new Observation(s, episode, step, Now, infer, new Dictionary<string, float[]> { [ObsKey] = keypoints }, WirePrior(prior)));
+        link.Send(new Observation(s, episode, step, Now, infer, new Dictionary<string, float[]> { [ObsKey] = keypoints }, WirePrior(prior)) { DeadlineMs = infer ? deadlineMs : null });
+        return s;
+    }
+
+    /// <summary>A stateless request: <paramref name="window"/> holds n_obs_steps × 18 keypoint values, oldest first.</summary>
+    internal ulong SendInfer(long episode, long step, float[] window, double? deadlineMs)
+    {
+        var s = ++seq;
+        link.Send(new InferRequest(s, episode, step, Now, new Dictionary<string, float[]> { [ObsKey] = window }) { DeadlineMs = deadlineMs });
         return s;
     }
 
@@ -161,6 +169,10 @@ public sealed class PushTRobot : IDisposable
     {
         switch (message)
         {
+            // Stateless requests need no session: behind a broker, pongs come from workers that never saw this robot.
+            case Pong when Options.Stateless:
+            case ProtocolError { Code: ErrorCodes.NoSession } when Options.Stateless:
+                return false;
             // Refusals of what was sent before the current session are old news: one restart, one hello.
             case Pong { Session: false } pong when pong.Seq > sessionSince:
             case ProtocolError { Code: ErrorCodes.NoSession, Seq: { } refused } when refused > sessionSince:

@@ -32,9 +32,17 @@ public sealed record PushTRobotOptions
     public static int DefaultLead(PolicyMetadata policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        var rest = policy.PredictedSteps - policy.NActionSteps;
-        return rest > 0 ? rest : Math.Max(1, policy.NActionSteps / 2);
+        return policy.RealTimeLead;
     }
+
+    /// <summary>
+    /// Real time: ask with stateless <c>infer</c> requests carrying the last n_obs_steps observations, and send nothing
+    /// on the other ticks: no session is needed, so any server behind a broker can answer (docs/protocol.md).
+    /// </summary>
+    public bool Stateless { get; init; }
+
+    /// <summary>Real time: <c>deadline_ms</c> sent with each request (anytime answers); null sends none.</summary>
+    public double? DeadlineMs { get; init; }
 
     /// <summary>Real time: ask again when a requested chunk has not come after this long (lost or superseded).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(1);

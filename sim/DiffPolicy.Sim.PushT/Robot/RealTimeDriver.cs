@@ -12,7 +12,8 @@ namespace DiffPolicy.Sim.PushT.Robot;
 /// step on (<see cref="ChunkSeam.Naive"/>), or is blended with it where both plan a step (<see cref="ChunkSeam.Blend"/>); under
 /// <see cref="ChunkSeam.Inpaint"/> each request carries the plan from its step on, the steps expected to run before the
 /// chunk arrives marked frozen (<see cref="PushTRobotOptions.LatencySteps"/>, else the slowest of the last three round
-/// trips in steps).
+/// trips in steps). A request refused with <c>overloaded</c> is asked again at the next tick. In stateless
+/// mode the robot keeps its own observation history and sends it with each request, and nothing on the other ticks.
 /// </summary>
 internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<ChunkTiming>? chunkArrived)
 {
@@ -23,10 +24,11 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
     readonly List<ChunkTiming> timings = [];
     readonly List<int> sources = [];
     readonly Queue<double> recentLatencies = new();
+    readonly List<(long Step, float[] Keypoints)> history = [];
     double start = double.NaN;
     long step = -1, lastPlanned = -1;
     ulong firstSeq;
-    int chunks, misses, startupTicks, skipped, dropped;
+    int chunks, misses, startupTicks, skipped, dropped, overloaded, missRun, longestMissRun;
 
     public Vec2 Act(PushTEnv env)
     {
@@ -48,25 +50,40 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
         var infer = remaining <= lead && asked.Count == 0;
         var keypoints = Array.ConvertAll(env.Keypoints(), v => (float)v);
         var prior = infer && robot.Options.Seam == ChunkSeam.Inpaint ? Prior(k) : null;
-        var seq = robot.SendObservation(episode, k, keypoints, infer, prior);
+        ulong seq = 0;
+        if (robot.Options.Stateless)
+        {
+            history.Add((k, keypoints));
+            if (history.Count > robot.Policy.NObsSteps) history.RemoveAt(0);
+            if (infer) seq = robot.SendInfer(episode, k, Window(k), robot.Options.DeadlineMs);
+        }
+        else
+        {
+            seq = robot.SendObservation(episode, k, keypoints, infer, prior, robot.Options.DeadlineMs);
+        }
         if (firstSeq == 0) firstSeq = seq;
         if (infer) asked[seq] = robot.Now;
 
         foreach (var old in plan.Keys.Where(s => s < k).ToList()) plan.Remove(old);
         if (plan.Remove(k, out var planned))
         {
+            missRun = 0;
             sources.Add(planned.Chunk);
             return planned.Action;
         }
         sources.Add(chunks == 0 ? ExecutedActions.Startup : ExecutedActions.Held);
         if (chunks == 0) startupTicks++;
-        else misses++;
+        else
+        {
+            misses++;
+            longestMissRun = Math.Max(longestMissRun, ++missRun);
+        }
         var state = env.State;
         return new Vec2(state.AgentX, state.AgentY);
     }
 
     public RobotEpisode Report(Episode run, int rehellos) =>
-        new(run, chunks, misses, startupTicks, skipped, dropped, rehellos, timings, sources);
+        new(run, chunks, misses, startupTicks, skipped, dropped, rehellos, timings, sources) { Overloaded = overloaded, LongestMissRun = longestMissRun };
 
     ActionPrior? Prior(long k)
     {
@@ -76,6 +93,23 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
         var frozen = robot.Options.LatencySteps
             ?? (recentLatencies.Count == 0 ? 0 : (int)Math.Ceiling(recentLatencies.Max() / 1000 / dt));
         return new ActionPrior(actions, Math.Min(frozen, actions.Count));
+    }
+
+    /// <summary>
+    /// The n_obs_steps observations ending at <paramref name="newest"/>, padded as the server pads a history: a step
+    /// before the first observation repeats it, a skipped step repeats the observation before it.
+    /// </summary>
+    float[] Window(long newest)
+    {
+        int n = robot.Policy.NObsSteps, length = history[0].Keypoints.Length;
+        var window = new float[n * length];
+        for (var i = 0; i < n; i++)
+        {
+            var wanted = newest - (n - 1) + i;
+            var source = history.LastOrDefault(h => h.Step <= wanted, history[0]);
+            source.Keypoints.CopyTo(window, i * length);
+        }
+        return window;
     }
 
     void TakeChunksUntil(double tick)
@@ -91,6 +125,12 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
                     Take(chunk);
                     break;
                 case ActionChunk:
+                    break;
+                case ProtocolError { Code: ErrorCodes.Overloaded, Seq: { } refused } when asked.Remove(refused):
+                    // The server could not answer in time: ask again at the next tick.
+                    overloaded++;
+                    break;
+                case ProtocolError { Code: ErrorCodes.Overloaded }:
                     break;
                 default:
                     if (robot.HandleOther(message))

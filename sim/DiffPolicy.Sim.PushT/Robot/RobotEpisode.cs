@@ -12,4 +12,11 @@ namespace DiffPolicy.Sim.PushT.Robot;
 /// <param name="Sources">Per executed step, the chunk that planned its action or <see cref="ExecutedActions.Held"/>.</param>
 public sealed record RobotEpisode(
     Episode Episode, int Chunks, int DeadlineMisses, int StartupTicks, int SkippedSteps, int DroppedActions, int Rehellos,
-    IReadOnlyList<ChunkTiming> Timings, IReadOnlyList<int> Sources);
+    IReadOnlyList<ChunkTiming> Timings, IReadOnlyList<int> Sources)
+{
+    /// <summary>Real time: requests the server refused with <c>overloaded</c> (asked again at the next tick).</summary>
+    public int Overloaded { get; init; }
+
+    /// <summary>Real time: the longest run of consecutive deadline misses, in ticks (the longest time without a plan).</summary>
+    public int LongestMissRun { get; init; }
+}

@@ -49,4 +49,6 @@ internal sealed class TimedPredictor(INoisePredictor inner) : INoisePredictor
             Interlocked.Add(ref denoiseMicroseconds, (long)((ThreadCpu.Milliseconds() - started) * 1e3));
         }
     }
+
+    public INoiseConditioning Concat(IReadOnlyList<INoiseConditioning> parts) => inner.Concat(parts);
 }

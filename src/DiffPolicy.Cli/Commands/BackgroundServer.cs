@@ -10,8 +10,13 @@ internal sealed class BackgroundServer : IDisposable
     Exception? failure;
 
     public BackgroundServer(IChunkPolicy policy, string bind)
+        : this(policy, new PolicyServerOptions { Bind = bind })
     {
-        Server = new PolicyServer(policy, new PolicyServerOptions { Bind = bind });
+    }
+
+    public BackgroundServer(IChunkPolicy policy, PolicyServerOptions options)
+    {
+        Server = new PolicyServer(policy, options);
         thread = new Thread(Serve) { IsBackground = true, Name = "policy-server" };
         thread.Start();
     }

@@ -15,7 +15,7 @@ internal sealed partial class PushtRobotCommand : VerbCommand<PushtRobotCommand.
 {
     public sealed record Settings(
         string Connect = "tcp://127.0.0.1:5555", RobotMode Mode = RobotMode.Lockstep, int Episodes = 1, long SeedStart = 100_000, int MaxSteps = 300,
-        int? Lead = null, string Name = "pusht", string? CurveServerKey = null, string? Video = null, string? Json = null);
+        int? Lead = null, string Name = "pusht", string? CurveServerKey = null, string? Video = null, string? Json = null, bool Stateless = false);
 
     public const int MaxEpisodes = 100_000, MaxControlSteps = 100_000, MaxLead = 1000;
 
@@ -31,6 +31,10 @@ internal sealed partial class PushtRobotCommand : VerbCommand<PushtRobotCommand.
     readonly Option<string?> serverKey = new("--curve-server-key") { Description = "The server's CurveZMQ public key (Z85), for a server bound beyond loopback." };
     readonly Option<DirectoryInfo?> video = CliOptions.OutputFolder("--video", "Write every episode as an animated GIF (episode_<seed>.gif) into this folder.");
     readonly Option<FileInfo?> json = CliOptions.OutputFile("--json", "Write the per-episode report as JSON.");
+    readonly Option<bool> stateless = new("--stateless")
+    {
+        Description = "Real time: send stateless infer requests with the robot's own n_obs_steps observations (needed behind `diffpolicy broker`).",
+    };
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
     private static partial Regex RobotName();
@@ -44,12 +48,12 @@ internal sealed partial class PushtRobotCommand : VerbCommand<PushtRobotCommand.
             var value = string.Join(' ', result.Tokens.Select(t => t.Value));
             if (!RobotName().IsMatch(value)) result.AddError($"--name must be 1–64 of [A-Za-z0-9_.-], not '{value}'.");
         });
-        Add(connect, mode, episodes, seedStart, maxSteps, lead, name, serverKey, video, json);
+        Add(connect, mode, episodes, seedStart, maxSteps, lead, name, serverKey, video, json, stateless);
     }
 
     public override Settings Bind(ParseResult parse) => new(
         parse.GetValue(connect)!, parse.GetValue(mode), parse.GetValue(episodes), parse.GetValue(seedStart), parse.GetValue(maxSteps), parse.GetValue(lead),
-        parse.GetValue(name)!, parse.GetValue(serverKey), parse.GetValue(video)?.FullName, parse.GetValue(json)?.FullName);
+        parse.GetValue(name)!, parse.GetValue(serverKey), parse.GetValue(video)?.FullName, parse.GetValue(json)?.FullName, parse.GetValue(stateless));
 
     public override int Run(Settings settings, CancellationToken cancel = default)
     {
@@ -58,7 +62,9 @@ internal sealed partial class PushtRobotCommand : VerbCommand<PushtRobotCommand.
         var jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
         var videos = new VideoFolder(OutputPaths.Folder("--video", settings.Video is null ? null : new DirectoryInfo(settings.Video)));
         var curve = settings.CurveServerKey is { } key ? ReadServerKey(key) : null;
-        var options = new PushTRobotOptions { Name = settings.Name, Mode = settings.Mode, Lead = settings.Lead };
+        if (settings.Stateless && settings.Mode != RobotMode.RealTime)
+            throw new CliInputException("--stateless", "--stateless needs --mode real_time.");
+        var options = new PushTRobotOptions { Name = settings.Name, Mode = settings.Mode, Lead = settings.Lead, Stateless = settings.Stateless };
         try
         {
             using var robot = Open(settings.Connect, options, curve);

@@ -11,7 +11,9 @@ namespace DiffPolicy.Cli.Commands;
 /// <summary><c>diffpolicy soak</c>: the real-time closed loop on loopback for a while; latency, slack, misses, memory.</summary>
 internal sealed class SoakCommand : VerbCommand<SoakCommand.Settings>
 {
-    public sealed record Settings(PolicySettings Policy, TimeSpan Duration, int? Lead = null, string? Json = null, string? Plot = null);
+    public sealed record Settings(
+        PolicySettings Policy, TimeSpan Duration, int? Lead = null, string? Json = null, string? Plot = null, int Robots = 1, bool Stateless = false,
+        double? DeadlineMs = null, int MaxBatch = FleetOptions.DefaultMaxBatch);
 
     public static readonly TimeSpan MinDuration = TimeSpan.FromSeconds(10), MaxDuration = TimeSpan.FromDays(7);
 
@@ -23,17 +25,22 @@ internal sealed class SoakCommand : VerbCommand<SoakCommand.Settings>
         "Ask for the next chunk when this many planned actions remain, at most the actions a chunk carries (default horizon − n_obs_steps + 1 − n_action_steps: a new chunk every n_action_steps steps).", 1, MaxLead);
     readonly Option<FileInfo?> json = CliOptions.OutputFile("--json", "Write the report (percentiles, misses, memory, samples) as JSON.");
     readonly Option<FileInfo?> plot = CliOptions.OutputFile("--plot", "Write chunk latency and RSS over time as a PNG.");
+    readonly Option<int> robots = FleetOptions.Robots("--robots", "Real-time PushT robots at once, each its own connection and seeds.", 1);
+    readonly Option<bool> stateless = new("--stateless") { Description = "The robots send stateless infer requests (their own n_obs_steps observations) instead of a session's observations." };
+    readonly Option<double?> deadline = FleetOptions.DeadlineMs();
+    readonly Option<int> maxBatch = FleetOptions.MaxBatch();
     readonly PolicyOptions policy = new();
 
     public SoakCommand()
-        : base("soak", "Run a policy server and the real-time PushT robot on loopback for a duration: chunk latency and slack percentiles (HdrHistogram), deadline misses, RSS, native tensors, GC.")
+        : base("soak", "Run a policy server and real-time PushT robots on loopback for a duration: chunk latency and slack percentiles (HdrHistogram) per robot and in total, deadline misses, RSS, native tensors, GC.")
     {
-        Add(duration, lead, json, plot);
+        Add(duration, lead, json, plot, robots, stateless, deadline, maxBatch);
         Add([.. policy.All]);
     }
 
     public override Settings Bind(ParseResult parse) =>
-        new(policy.Bind(parse), parse.GetValue(duration), parse.GetValue(lead), parse.GetValue(json)?.FullName, parse.GetValue(plot)?.FullName);
+        new(policy.Bind(parse), parse.GetValue(duration), parse.GetValue(lead), parse.GetValue(json)?.FullName, parse.GetValue(plot)?.FullName,
+            parse.GetValue(robots), parse.GetValue(stateless), parse.GetValue(deadline), parse.GetValue(maxBatch));
 
     public override int Run(Settings settings, CancellationToken cancel = default)
     {
@@ -47,13 +54,16 @@ internal sealed class SoakCommand : VerbCommand<SoakCommand.Settings>
         if (settings.Lead is { } l && l > chunkPolicy.Metadata.PredictedSteps)
             throw new CliInputException("--lead", $"--lead {l} exceeds the {chunkPolicy.Metadata.PredictedSteps} actions a chunk of this policy carries.");
         var span = settings.Duration;
-        AnsiConsole.MarkupLineInterpolated($"Soaking [bold]{Path.GetFullPath(settings.Policy.Checkpoint)}[/] for {span}: {description}, real time on loopback TCP");
+        AnsiConsole.MarkupLineInterpolated($"Soaking [bold]{Path.GetFullPath(settings.Policy.Checkpoint)}[/] for {span}: {description}, {settings.Robots} real-time robot{(settings.Robots == 1 ? "" : "s")} on loopback TCP");
         SoakReport? report = null;
         try
         {
             AnsiConsole.Live(Status(null, null, span)).Start(context =>
             {
-                report = new SoakRun(chunkPolicy, span) { Lead = settings.Lead }.Run(description, (sample, latency) =>
+                report = new SoakRun(chunkPolicy, span)
+                {
+                    Lead = settings.Lead, Robots = settings.Robots, Stateless = settings.Stateless, DeadlineMs = settings.DeadlineMs, MaxBatch = settings.MaxBatch,
+                }.Run(description, (sample, latency) =>
                 {
                     context.UpdateTarget(Status(sample, latency, span));
                     context.Refresh();
@@ -106,7 +116,22 @@ internal sealed class SoakCommand : VerbCommand<SoakCommand.Settings>
         table.AddRow("RSS start / after warm-up / end (MB), drift", $"{F(m.RssStartMb)} / {F(m.RssAfterWarmupMb)} / {F(m.RssEndMb)}, {F(m.RssDriftMb)}");
         table.AddRow("live tensors start / after warm-up / end, drift", $"{m.TensorsStart} / {m.TensorsAfterWarmup} / {m.TensorsEnd}, {m.TensorDrift}");
         table.AddRow("GC collections gen0 / gen1 / gen2", $"{m.Gen0Collections} / {m.Gen1Collections} / {m.Gen2Collections}");
+        table.AddRow("overloaded answers / longest without a plan (ms)", $"{report.Overloaded} / {F(report.LongestPlanlessMs)}");
         table.AddRow("sampler", Markup.Escape(report.Sampler));
         AnsiConsole.Write(table);
+        if (report.Robots.Count > 1) AnsiConsole.Write(RobotTable(report.Robots));
+    }
+
+    /// <summary>One row per robot: what each saw of the shared server.</summary>
+    internal static Table RobotTable(IEnumerable<RobotSoakReport> robots)
+    {
+        static string F(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
+        var table = new Table().AddColumns("robot", "episodes", "chunks", "chunks/s", "misses", "late", "overloaded", "longest planless (ms)", "latency p50 / p99 / max (ms)");
+        foreach (var r in robots)
+        {
+            table.AddRow(r.Robot, $"{r.Episodes}", $"{r.Chunks}", F(r.ChunksPerSecond), $"{r.DeadlineMisses}", $"{r.LateChunks}", $"{r.Overloaded}", F(r.LongestPlanlessMs),
+                $"{F(r.ChunkLatencyMs.P50)} / {F(r.ChunkLatencyMs.P99)} / {F(r.ChunkLatencyMs.Max)}");
+        }
+        return table;
     }
 }

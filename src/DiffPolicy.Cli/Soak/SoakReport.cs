@@ -22,11 +22,15 @@ public sealed record MemorySummary(
 /// An episode's first chunk may wait behind the previous episode's last request.
 /// </param>
 /// <param name="SlackMs">Planned actions left, in ms, when each chunk arrived in time (an episode's first chunk excluded).</param>
+/// <param name="Overloaded">Requests the server refused with <c>overloaded</c> (the robot asked again at its next tick).</param>
+/// <param name="LongestPlanlessMs">The longest time any robot held position for want of a plan (consecutive misses × dt).</param>
+/// <param name="Robots">The same counts per robot (one entry per robot; the totals above cover them all).</param>
 public sealed record SoakReport(
     string Sampler, string Endpoint, double DurationSeconds, double WarmupSeconds, int Episodes, long Ticks, long Chunks,
     long DeadlineMisses, long StartupTicks, long LateChunks, long DroppedActions, long Rehellos,
     Percentiles ChunkLatencyMs, Percentiles SteadyChunkLatencyMs, Percentiles ServerInferMs, Percentiles SlackMs, MemorySummary Memory, string Machine,
-    IReadOnlyList<ProcessSample> Samples, IReadOnlyList<ChunkSample> ChunkSamples)
+    IReadOnlyList<ProcessSample> Samples, IReadOnlyList<ChunkSample> ChunkSamples,
+    long Overloaded, double LongestPlanlessMs, IReadOnlyList<RobotSoakReport> Robots)
 {
     static readonly JsonSerializerOptions Json = new()
     {
@@ -37,3 +41,9 @@ public sealed record SoakReport(
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 }
+
+/// <summary>One robot of a soak.</summary>
+/// <param name="Chunks">Chunks received; <paramref name="ChunksPerSecond"/> is their rate over the soak.</param>
+public sealed record RobotSoakReport(
+    string Robot, int Episodes, long Ticks, long Chunks, double ChunksPerSecond, long DeadlineMisses, long LateChunks, long Overloaded,
+    double LongestPlanlessMs, Percentiles ChunkLatencyMs, Percentiles SteadyChunkLatencyMs);

@@ -5,9 +5,9 @@ using static TorchSharp.torch;
 namespace DiffPolicy.Cli.Soak;
 
 /// <summary>
-/// Reads the live native tensor count on the inference thread right after each chunk, between chunks: sampled at
-/// any other moment it also counts the tensors of the chunk being computed (several hundred) and those the GC has
-/// not yet finalised, which hides a leak in noise.
+/// Reads the live native tensor count on the inference thread when no chunk is being computed: sampled at any other
+/// moment it also counts the tensors of the chunks being computed (several hundred each) and those the GC has not yet
+/// finalised, which hides a leak in noise.
 /// </summary>
 internal sealed class TensorCountingPolicy(IChunkPolicy inner) : IChunkPolicy
 {
@@ -15,7 +15,7 @@ internal sealed class TensorCountingPolicy(IChunkPolicy inner) : IChunkPolicy
 
     public PolicyMetadata Metadata => inner.Metadata;
 
-    /// <summary>Live tensors after the latest chunk (at construction before the first).</summary>
+    /// <summary>Live tensors after the latest chunk with none running (at construction before the first).</summary>
     public long LiveTensors => Interlocked.Read(ref liveTensors);
 
     public ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken)
@@ -26,4 +26,10 @@ internal sealed class TensorCountingPolicy(IChunkPolicy inner) : IChunkPolicy
     }
 
     public void Reset(string robot) => inner.Reset(robot);
+
+    public void Serve(IInferenceFeed feed, CancellationToken stop)
+    {
+        inner.Serve(feed, stop);
+        Interlocked.Exchange(ref liveTensors, Tensor.TotalCount);
+    }
 }

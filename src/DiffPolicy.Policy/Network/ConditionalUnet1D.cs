@@ -128,6 +128,10 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
 
     INoiseConditioning INoisePredictor.Condition(Tensor timestep, Tensor globalCond) => Condition(timestep, globalCond);
 
+    /// <summary>New tensors in the current dispose scope (which frees them); disposing the result does nothing.</summary>
+    INoiseConditioning INoisePredictor.Concat(IReadOnlyList<INoiseConditioning> parts) =>
+        FilmConditioning.Concat(parts.Select(p => p as FilmConditioning ?? throw new ArgumentException("The conditioning was not made by this network.", nameof(parts))).ToList());
+
     Tensor INoisePredictor.Denoise(Tensor sample, INoiseConditioning conditioning) =>
         Denoise(sample, conditioning as FilmConditioning
             ?? throw new ArgumentException("The conditioning was not made by a TorchSharp ConditionalUnet1D.", nameof(conditioning)));

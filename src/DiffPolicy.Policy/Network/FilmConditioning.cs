@@ -30,10 +30,46 @@ public sealed class FilmConditioning(IReadOnlyList<Film> blocks, long rows) : IN
         return new FilmConditioning(Blocks.Select(b => b.Narrow(start, length)).ToList(), length);
     }
 
-    /// <summary>Nothing to free: the tensors belong to the dispose scope they were made in.</summary>
+    /// <summary>The rows of <paramref name="parts"/> one after another (new tensors; a single part is returned as is).</summary>
+    public static FilmConditioning Concat(IReadOnlyList<FilmConditioning> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 0) throw new ArgumentException("nothing to concatenate", nameof(parts));
+        if (parts.Count == 1) return parts[0];
+        var blocks = new List<Film>(parts[0].Blocks.Count);
+        for (int b = 0; b < parts[0].Blocks.Count; b++)
+        {
+            var scale = parts[0].Blocks[b].Scale is null ? null : cat(parts.Select(p => p.Blocks[b].Scale!).ToArray());
+            blocks.Add(new Film(scale, cat(parts.Select(p => p.Blocks[b].Bias).ToArray())));
+        }
+        return new FilmConditioning(blocks, parts.Sum(p => p.Rows));
+    }
+
+    /// <summary>Nothing to free: the tensors belong to the dispose scope they were made in (unless <see cref="Detach"/>ed).</summary>
     public void Dispose()
     {
     }
 
     INoiseConditioning INoiseConditioning.Narrow(long start, long length) => Narrow(start, length);
+
+    /// <summary>Takes the block tensors out of the current dispose scope (for conditioning kept across calls).</summary>
+    internal FilmConditioning Detach()
+    {
+        foreach (var block in Blocks)
+        {
+            block.Scale?.DetachFromDisposeScope();
+            block.Bias.DetachFromDisposeScope();
+        }
+        return this;
+    }
+
+    /// <summary>Disposes the block tensors (of a conditioning taken out of its scope with <see cref="Detach"/>).</summary>
+    internal void DisposeTensors()
+    {
+        foreach (var block in Blocks)
+        {
+            block.Scale?.Dispose();
+            block.Bias.Dispose();
+        }
+    }
 }

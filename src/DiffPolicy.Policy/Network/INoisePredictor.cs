@@ -23,6 +23,12 @@ public interface INoisePredictor
     /// <param name="conditioning">B rows from <see cref="Condition"/> of this predictor.</param>
     /// <returns>(B, T, input_dim), a new tensor.</returns>
     Tensor Denoise(Tensor sample, INoiseConditioning conditioning);
+
+    /// <summary>
+    /// The rows of <paramref name="parts"/> (made by this predictor) one after another, for one call over windows of
+    /// several samples (batched ParaDiGMS). Dispose the result; it owns a copy, or is a view when one part is given.
+    /// </summary>
+    INoiseConditioning Concat(IReadOnlyList<INoiseConditioning> parts);
 }
 
 /// <summary>

@@ -6,16 +6,13 @@ using static TorchSharp.torch;
 namespace DiffPolicy.Policy.Sampling;
 
 /// <summary>
-/// One chunk's reverse process as the samplers see it: the network evaluated on any set of
-/// consecutive steps for the whole batch, the scheduler, and the noise. The network's FiLM
-/// conditioning depends only on (step, observation), so it is computed once for all S·B rows and
-/// sliced per call. Lives inside the chunk's dispose scope.
+/// One batch's reverse process as the samplers see it: the scheduler, the noise, and the network's FiLM conditioning
+/// of every (step, sample) row. The conditioning depends only on (step, observation), so it is computed once for all
+/// S·B rows and sliced per call. Owns its tensors (taken out of the caller's dispose scope): dispose it.
 /// </summary>
 internal sealed class DenoisingProblem : IDisposable
 {
-    readonly INoisePredictor network;
     readonly INoiseConditioning conditioning;   // row j·B + i: step j, sample i
-    readonly int workers;
 
     public DiffusionScheduler Scheduler { get; }
     public SamplingNoise Noise { get; }
@@ -23,7 +20,8 @@ internal sealed class DenoisingProblem : IDisposable
     /// <summary>σ_j·z_j, (S, B, T, A); null when the scheduler adds no noise.</summary>
     public Tensor? ScaledNoise { get; }
 
-    /// <summary>j = 0 … S−1 as int64, for the scheduler's slot arguments.</summary>
+    /// <summary>j = 0 … S−1 as int64, for the scheduler's slot arguments. Only ever sliced: arithmetic on an integer
+    /// tensor with a float scalar is refused by libtorch ("alpha must not be a floating point number").</summary>
     public Tensor StepIndices { get; }
 
     public long Batch { get; }
@@ -31,23 +29,24 @@ internal sealed class DenoisingProblem : IDisposable
     readonly Tensor? keep;            // 1 − w, (1, B, T, 1)
     readonly Tensor? weightedKnown;   // w·(√ᾱ_j·a + √(1 − ᾱ_j)·x_T), (S + 1, B, T, A)
 
-    public DenoisingProblem(INoisePredictor network, DiffusionScheduler scheduler, Tensor globalCond, SamplingNoise noise, int workers, Inpainting? inpainting = null)
+    public DenoisingProblem(INoisePredictor network, DiffusionScheduler scheduler, Tensor globalCond, SamplingNoise noise, Inpainting? inpainting = null)
     {
-        this.network = network;
-        this.workers = workers;
         Scheduler = scheduler;
         Noise = noise;
         Batch = globalCond.shape[0];
         var device = noise.Initial.device;
+        using var scope = NewDisposeScope();
         conditioning = network.Condition(scheduler.TimestepTensor.to(device).repeat_interleave(Batch), globalCond.repeat(scheduler.Steps, 1));
-        StepIndices = arange(scheduler.Steps, int64, scheduler.Device);
+        // TorchSharp's conditioning lives in the dispose scope it was made in; this problem outlives it.
+        (conditioning as FilmConditioning)?.Detach();
+        StepIndices = arange(scheduler.Steps, int64, scheduler.Device).DetachFromDisposeScope();
         bool stochastic = Enumerable.Range(0, scheduler.Steps).Any(j => scheduler.NoiseStd(j) > 0);
         if (stochastic)
         {
             if (noise.Steps is null || noise.Steps.shape[0] != scheduler.Steps)
                 throw new ArgumentException($"{scheduler.GetType().Name} adds noise at every step: the sampling noise needs {scheduler.Steps} step draws.", nameof(noise));
             var std = tensor(Enumerable.Range(0, scheduler.Steps).Select(j => (float)scheduler.NoiseStd(j)).ToArray(), device: device);
-            ScaledNoise = noise.Steps * std.view(-1, 1, 1, 1);
+            ScaledNoise = (noise.Steps * std.view(-1, 1, 1, 1)).DetachFromDisposeScope();
         }
         if (inpainting is not null)
         {
@@ -57,12 +56,10 @@ internal sealed class DenoisingProblem : IDisposable
             var signal = tensor(alphaBar.Select(a => (float)Math.Sqrt(a)).ToArray(), device: device).view(-1, 1, 1, 1);
             var noiseScale = tensor(alphaBar.Select(a => (float)Math.Sqrt(1 - a)).ToArray(), device: device).view(-1, 1, 1, 1);
             var weights = inpainting.Weights.to(device).unsqueeze(-1).unsqueeze(0);
-            weightedKnown = (signal * inpainting.Known.to(device).unsqueeze(0) + noiseScale * noise.Initial.unsqueeze(0)) * weights;
-            keep = 1 - weights;
+            weightedKnown = ((signal * inpainting.Known.to(device).unsqueeze(0) + noiseScale * noise.Initial.unsqueeze(0)) * weights).DetachFromDisposeScope();
+            keep = (1 - weights).DetachFromDisposeScope();
         }
     }
-
-    public void Dispose() => conditioning.Dispose();
 
     /// <summary>
     /// Blends latents towards the known actions (<see cref="Inpainting"/>) in place; nothing without inpainting.
@@ -75,6 +72,9 @@ internal sealed class DenoisingProblem : IDisposable
         x.mul_(x.dim() == 4 ? keep! : keep![0]).add_(weightedKnown[first..(first + count)].view(x.shape));
     }
 
+    /// <summary>The conditioning rows of steps first … first+count−1, all samples (views).</summary>
+    public INoiseConditioning Rows(int first, int count) => conditioning.Narrow(first * Batch, count * Batch);
+
     /// <summary>x_{j+1} from one slot (1, B, T, A) at step j: the scheduler's mean plus the step's pre-drawn noise, constrained (<see cref="Constrain"/>).</summary>
     public Tensor Step(Tensor modelOutput, Tensor sample, Tensor prediction, Tensor? previousPrediction, int j)
     {
@@ -84,26 +84,48 @@ internal sealed class DenoisingProblem : IDisposable
         return next;
     }
 
-    /// <summary>Model output for latents <paramref name="x"/> at steps first … first+count−1.</summary>
-    /// <param name="x">(count, B, T, A), or (B, T, A) when count = 1; returned output has the same shape.</param>
-    public Tensor Evaluate(Tensor x, int first, int count)
+    public void Dispose()
     {
-        var rows = x.reshape(count * Batch, x.shape[^2], x.shape[^1]);
-        int parts = Math.Min(workers, count);
-        if (parts == 1)
-            return network.Denoise(rows, conditioning.Narrow(first * Batch, count * Batch)).view(x.shape);
+        if (conditioning is FilmConditioning film) film.DisposeTensors();
+        else conditioning.Dispose();
+        StepIndices.Dispose();
+        ScaledNoise?.Dispose();
+        keep?.Dispose();
+        weightedKnown?.Dispose();
+    }
+}
 
-        // Contiguous shares of the steps, one per worker. Inference mode and dispose scopes are per
-        // thread: each share is detached from its thread's scope and disposed here after the cat.
+/// <summary>
+/// The network call of every sampler: rows of latents with their conditioning rows, split into contiguous shares
+/// evaluated concurrently by <c>workers</c> threads. The one place a faster network backend plugs in.
+/// </summary>
+internal sealed class NoiseNetwork(INoisePredictor network, int workers)
+{
+    public INoisePredictor Network { get; } = network;
+
+    /// <summary>Model output for <paramref name="rows"/>.</summary>
+    /// <param name="rows">(R, T, A) latents.</param>
+    /// <param name="conditioning">R rows, row r conditioning latent r.</param>
+    /// <returns>(R, T, A).</returns>
+    public Tensor Evaluate(Tensor rows, INoiseConditioning conditioning)
+    {
+        long count = rows.shape[0];
+        int parts = (int)Math.Min(workers, count);
+        if (parts == 1)
+            return Network.Denoise(rows, conditioning);
+
+        // Inference mode and dispose scopes are per thread: each share is detached from its thread's scope and
+        // disposed here after the cat.
         var outputs = new Tensor[parts];
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
-            long start = (long)count * part / parts * Batch, end = (long)count * (part + 1) / parts * Batch;
+            long start = count * part / parts, end = count * (part + 1) / parts;
             using var mode = inference_mode();
             using var scope = NewDisposeScope();
-            outputs[part] = network.Denoise(rows[(int)start..(int)end], conditioning.Narrow(first * Batch + start, end - start)).DetachFromDisposeScope();
+            using var share = conditioning.Narrow(start, end - start);
+            outputs[part] = Network.Denoise(rows[(int)start..(int)end], share).DetachFromDisposeScope();
         });
-        var output = cat(outputs).view(x.shape);
+        var output = cat(outputs);
         foreach (var part in outputs) part.Dispose();
         return output;
     }

@@ -8,7 +8,8 @@ namespace DiffPolicy.Policy.Sampling;
 
 /// <summary>An action trajectory and what it cost.</summary>
 /// <param name="Trajectory">(B, horizon, action_dim), owned by the caller.</param>
-public sealed record SamplingResult(Tensor Trajectory, ChunkStats Stats) : IDisposable
+/// <param name="Certificates">Per sample, how far it converged (all converged: no deadline on this path).</param>
+public sealed record SamplingResult(Tensor Trajectory, ChunkStats Stats, IReadOnlyList<ConvergenceCertificate> Certificates) : IDisposable
 {
     public void Dispose() => Trajectory.Dispose();
 }
@@ -27,7 +28,8 @@ public sealed record SamplingResult(Tensor Trajectory, ChunkStats Stats) : IDisp
 /// </example>
 /// <remarks>
 /// Each call runs under one dispose scope and inference mode; only the trajectory leaves it. Not
-/// thread-safe: use one sampler per inference thread.
+/// thread-safe: use one sampler per inference thread. <see cref="Serve"/> runs samples of different requests
+/// together (each its own conditioning, noise, deadline and cancellation), joining and leaving between iterations.
 /// </remarks>
 public sealed class DiffusionSampler
 {
@@ -85,20 +87,132 @@ public sealed class DiffusionSampler
         SamplingNoise.Draw(batch, Horizon, ActionDim, Scheduler.Steps,
             Enumerable.Range(0, Scheduler.Steps).Any(j => Scheduler.NoiseStd(j) > 0), generator, device);
 
+    /// <summary>
+    /// Samples what <paramref name="feed"/> hands in, together, until it has no more and none is running: ParaDiGMS
+    /// with per-sample windows (or lock step, <see cref="SamplerOptions.BatchWindows"/>), anytime deadlines and
+    /// per-sample cancellation. The sequential sampler runs each <see cref="ISampleFeed.Take"/> as one batch and
+    /// ignores deadlines.
+    /// </summary>
+    /// <param name="stop">Checked before every network call; cancelling throws <see cref="OperationCanceledException"/>.</param>
+    public void Serve(ISampleFeed feed, CancellationToken stop = default)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        using var scope = NewDisposeScope();
+        using var mode = inference_mode();
+        var network = new NoiseNetwork(Network, Options.Method == SamplerMethod.Paradigms ? Options.Workers : 1);
+        if (Options.Method == SamplerMethod.Paradigms)
+        {
+            new ParadigmsSampler(network, Scheduler, Options, Horizon).Serve(new CheckedFeed(this, feed), stop);
+            return;
+        }
+        while (feed.Take(0) is { Count: > 0 } requests)
+        {
+            foreach (var request in requests) Check(request);
+            var started = Stopwatch.GetTimestamp();
+            using var batch = NewDisposeScope();
+            var cond = cat(requests.Select(r => r.GlobalCond).ToArray());
+            using var noise = new SamplingNoise(
+                cat(requests.Select(r => r.Noise.Initial).ToArray()),
+                requests[0].Noise.Steps is null ? null : cat(requests.Select(r => r.Noise.Steps!).ToArray(), 1));
+            using var inpainting = Inpainting.Concat(requests.Select(r => r.Inpainting).ToList(), Horizon, ActionDim, cond.device);
+            using var problem = new DenoisingProblem(Network, Scheduler, cond, noise, inpainting);
+            var trajectory = SequentialSampler.Run(problem, network, stop, out int iterations, out int evaluations);
+            var stats = new ChunkStats(Stopwatch.GetElapsedTime(started), iterations, evaluations, Scheduler.Steps, requests.Count);
+            for (int i = 0; i < requests.Count; i++)
+            {
+                var cancelled = requests[i].Cancellation.IsCancellationRequested;
+                feed.Finished(new SampleOutcome(
+                    requests[i], cancelled ? SampleStatus.Cancelled : SampleStatus.Converged, cancelled ? null : trajectory[i..(i + 1)], stats,
+                    new ConvergenceCertificate(Scheduler.Steps, Scheduler.Steps, 0, Options.Tolerance)));
+            }
+        }
+    }
+
     SamplingResult Run(Tensor globalCond, SamplingNoise noise, long started, CancellationToken cancellationToken, Inpainting? inpainting)
     {
         using var scope = NewDisposeScope();
-        using var mode = inference_mode();
-        bool parallel = Options.Method == SamplerMethod.Paradigms;
-        using var problem = new DenoisingProblem(Network, Scheduler, globalCond, noise, parallel ? Options.Workers : 1, inpainting);
-        int iterations, evaluations;
-        var trajectory = parallel
-            ? ParadigmsSampler.Run(problem, Options, cancellationToken, out iterations, out evaluations)
-            : SequentialSampler.Run(problem, cancellationToken, out iterations, out evaluations);
+        long batch = globalCond.shape[0];
+        var requests = new List<SampleRequest>((int)batch);
+        for (int i = 0; i < batch; i++)
+        {
+            // Views of the batch's noise: SamplingNoise takes them out of the scope, so they are disposed below.
+            var part = new SamplingNoise(noise.Initial[i..(i + 1)], noise.Steps?[.., i..(i + 1)]);
+            var known = inpainting is null ? null : new Inpainting(inpainting.Known[i..(i + 1)], inpainting.Weights[i..(i + 1)]);
+            requests.Add(new SampleRequest(globalCond[i..(i + 1)], part) { Inpainting = known, Tag = i });
+        }
+        var collected = new CollectingFeed(requests);
+        try
+        {
+            Serve(collected, cancellationToken);
+        }
+        catch
+        {
+            foreach (var part in collected.Trajectories) part?.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var request in requests)
+            {
+                request.Noise.Dispose();
+                request.Inpainting?.Dispose();
+            }
+        }
+        var trajectory = cat(collected.Trajectories);
+        foreach (var part in collected.Trajectories) part.Dispose();
         if (!isfinite(trajectory).all().item<bool>())
             throw new InvalidOperationException("The sampled trajectory has non-finite values: check the network weights.");
-        var stats = new ChunkStats(Stopwatch.GetElapsedTime(started), iterations, evaluations, Scheduler.Steps, (int)globalCond.shape[0]);
-        return new SamplingResult(trajectory.MoveToOuterDisposeScope(), stats);
+        var stats = new ChunkStats(
+            Stopwatch.GetElapsedTime(started), collected.Stats.Max(s => s.Iterations), (int)Math.Round(collected.Stats.Average(s => s.Evaluations)),
+            Scheduler.Steps, (int)batch);
+        return new SamplingResult(trajectory.MoveToOuterDisposeScope(), stats, collected.Certificates);
+    }
+
+    /// <summary>Hands in a fixed list of samples at once and keeps their trajectories in order.</summary>
+    sealed class CollectingFeed(List<SampleRequest> requests) : ISampleFeed
+    {
+        bool taken;
+
+        public Tensor[] Trajectories { get; } = new Tensor[requests.Count];
+        public ChunkStats[] Stats { get; } = new ChunkStats[requests.Count];
+        public ConvergenceCertificate[] Certificates { get; } = new ConvergenceCertificate[requests.Count];
+
+        public IReadOnlyList<SampleRequest> Take(int running)
+        {
+            if (taken) return [];
+            taken = true;
+            return requests;
+        }
+
+        public void Finished(SampleOutcome outcome)
+        {
+            int i = (int)outcome.Request.Tag!;
+            Trajectories[i] = outcome.Trajectory!.clone().DetachFromDisposeScope();
+            Stats[i] = outcome.Stats;
+            Certificates[i] = outcome.Certificate;
+        }
+    }
+
+    /// <summary>Checks every sample a feed hands in before it joins a run.</summary>
+    sealed class CheckedFeed(DiffusionSampler sampler, ISampleFeed inner) : ISampleFeed
+    {
+        public IReadOnlyList<SampleRequest> Take(int running)
+        {
+            var requests = inner.Take(running);
+            foreach (var request in requests) sampler.Check(request);
+            return requests;
+        }
+
+        public void Finished(SampleOutcome outcome) => inner.Finished(outcome);
+    }
+
+    void Check(SampleRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        CheckCondition(request.GlobalCond);
+        long[] expected = [1, Horizon, ActionDim];
+        if (request.GlobalCond.shape[0] != 1 || !request.Noise.Initial.shape.SequenceEqual(expected))
+            throw new ArgumentException($"A sample request is one sample: global_cond (1, {Network.Config.GlobalCondDim}) and x_T ({string.Join(", ", expected)}), got ({string.Join(", ", request.GlobalCond.shape)}) and ({string.Join(", ", request.Noise.Initial.shape)}).", nameof(request));
     }
 
     void CheckCondition(Tensor globalCond)

@@ -41,6 +41,18 @@ public sealed class Inpainting : IDisposable
         Weights = weights.to(float32).DetachFromDisposeScope();
     }
 
+    /// <summary>
+    /// The samples' inpaintings as one batch, free (weight 0) where a sample has none; null when none has any.
+    /// </summary>
+    internal static Inpainting? Concat(IReadOnlyList<Inpainting?> parts, int horizon, int actionDim, Device device)
+    {
+        if (parts.All(p => p is null)) return null;
+        using var scope = NewDisposeScope();
+        var known = cat(parts.Select(p => p?.Known.to(device) ?? zeros(1, horizon, actionDim, device: device)).ToArray());
+        var weights = cat(parts.Select(p => p?.Weights.to(device) ?? zeros(1, horizon, device: device)).ToArray());
+        return new Inpainting(known, weights);
+    }
+
     public void Dispose()
     {
         Known.Dispose();

@@ -10,6 +10,16 @@ public enum SamplerMethod
     Paradigms,
 }
 
+/// <summary>How ParaDiGMS windows advance when several samples run together.</summary>
+public enum BatchWindows
+{
+    /// <summary>Each sample slides its own window and leaves when converged; samples join between iterations.</summary>
+    PerSample,
+
+    /// <summary>All windows slide by the slowest sample's acceptance; a batch starts and ends together.</summary>
+    Lockstep,
+}
+
 /// <summary>Sampler settings; <see cref="Window"/> and <see cref="Tolerance"/> only matter for ParaDiGMS.</summary>
 public sealed record SamplerOptions
 {
@@ -37,6 +47,9 @@ public sealed record SamplerOptions
     /// use both cores of a 2-core machine with one join per network call instead of one per operation.
     /// </summary>
     public int Workers { get; init; } = 1;
+
+    /// <summary>How windows advance with several samples (<see cref="BatchWindows"/>); per-sample is chosen by measurement (docs/fleet.md).</summary>
+    public BatchWindows BatchWindows { get; init; } = BatchWindows.PerSample;
 
     public void Validate()
     {

@@ -1,13 +1,11 @@
-using DiffPolicy.Policy.Schedulers;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DiffPolicy.Policy.Sampling;
 
-/// <summary>The reverse process one step at a time: S network calls.</summary>
+/// <summary>The reverse process one step at a time: S network calls, every sample of the batch in each.</summary>
 internal static class SequentialSampler
 {
-    public static Tensor Run(DenoisingProblem problem, CancellationToken cancellationToken, out int iterations, out int evaluations)
+    public static Tensor Run(DenoisingProblem problem, NoiseNetwork network, CancellationToken cancellationToken, out int iterations, out int evaluations)
     {
         var scheduler = problem.Scheduler;
         int steps = scheduler.Steps;
@@ -18,7 +16,7 @@ internal static class SequentialSampler
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var modelOutput = problem.Evaluate(x, j, 1).unsqueeze(0);
+            var modelOutput = network.Evaluate(x, problem.Rows(j, 1)).unsqueeze(0);
             var sample = x.unsqueeze(0);
             var prediction = scheduler.Predict(modelOutput, sample, problem.StepIndices[j..(j + 1)]);
             x.copy_(problem.Step(modelOutput, sample, prediction, previousPrediction, j)[0]);

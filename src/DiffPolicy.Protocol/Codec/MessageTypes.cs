@@ -6,6 +6,7 @@ internal static class MessageTypes
     public const string Hello = "hello";
     public const string Welcome = "welcome";
     public const string Obs = "obs";
+    public const string Infer = "infer";
     public const string Actions = "actions";
     public const string Reset = "reset";
     public const string Ping = "ping";

@@ -63,7 +63,80 @@ public static class Sockets
         return socket;
     }
 
-    static string Bind(RouterSocket socket, string address)
+    /// <summary>
+    /// A policy server's DEALER connected to a broker's backend (<paramref name="address"/>): it receives each robot's
+    /// frame behind the robot's routing identity and answers the same way. Beyond loopback it needs
+    /// <paramref name="curve"/>, the broker's public key.
+    /// </summary>
+    public static DealerSocket ConnectWorker(string address, CurveClientKeys? curve, ProtocolLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        ArgumentNullException.ThrowIfNull(limits);
+        if (curve is null && !Endpoints.IsLoopback(address))
+        {
+            throw new ArgumentException($"connecting to the broker at '{address}' leaves this machine: give the broker's CurveZMQ public key", nameof(address));
+        }
+        var socket = new DealerSocket();
+        try
+        {
+            socket.Options.Linger = TimeSpan.FromMilliseconds(200);
+            socket.Options.MaxMsgSize = 4L * limits.MaxFrameBytes;
+            socket.Options.SendHighWatermark = 10_000;
+            socket.Options.ReceiveHighWatermark = 10_000;
+            if (curve is not null)
+            {
+                socket.Options.CurveServerKey = curve.ServerPublicKey;
+                socket.Options.CurveCertificate = curve.ClientCertificate;
+            }
+            socket.Connect(address);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A broker's backend: a DEALER bound to <paramref name="address"/> that spreads requests over the connected
+    /// workers (ZeroMQ's round robin, skipping workers whose queue is full) and notices a dead worker within
+    /// ≈ 2 s by ZMTP heartbeats even when its machine vanished without closing the connection.
+    /// </summary>
+    public static DealerSocket BindBackend(string address, NetMQCertificate? curveServer, ProtocolLimits limits, out string endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        ArgumentNullException.ThrowIfNull(limits);
+        if (curveServer is null && !Endpoints.IsLoopback(address))
+        {
+            throw new ArgumentException(
+                $"binding '{address}' lets workers connect from beyond this machine: give CurveZMQ keys, or bind a loopback address", nameof(address));
+        }
+        var socket = new DealerSocket();
+        try
+        {
+            socket.Options.Linger = TimeSpan.FromMilliseconds(200);
+            socket.Options.MaxMsgSize = 4L * limits.MaxFrameBytes;
+            // A worker's queue holds at most this many requests; the round robin passes a worker whose queue is full.
+            socket.Options.SendHighWatermark = 64;
+            socket.Options.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
+            socket.Options.HeartbeatTimeout = TimeSpan.FromMilliseconds(2000);
+            if (curveServer is not null)
+            {
+                socket.Options.CurveServer = true;
+                socket.Options.CurveCertificate = curveServer;
+            }
+            endpoint = Bind(socket, address);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    static string Bind(NetMQSocket socket, string address)
     {
         if (address.StartsWith("tcp://", StringComparison.Ordinal))
         {

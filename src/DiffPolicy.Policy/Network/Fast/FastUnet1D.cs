@@ -330,6 +330,26 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
     }
 
     /// <summary>A set of rows' FiLM parameters: row i at Film + (Start + i)·width.</summary>
+    /// <summary>The parts' FiLM rows copied one after another into a buffer of their own (a view of the one part when there is one).</summary>
+    public INoiseConditioning Concat(IReadOnlyList<INoiseConditioning> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var rows = parts.Select(p => p is FastConditioning f && f.Owner == this ? f : throw new ArgumentException("The conditioning was not made by this network.", nameof(parts))).ToList();
+        if (rows.Count == 0) throw new ArgumentException("nothing to concatenate", nameof(parts));
+        if (rows.Count == 1) return rows[0].Narrow(0, rows[0].Rows);
+        long total = rows.Sum(r => r.Rows);
+        var film = new NativeBuffer(total * filmWidth);
+        long at = 0;
+        foreach (var part in rows)
+        {
+            long length = part.Rows * filmWidth;
+            System.Buffer.MemoryCopy(part.Film.Pointer + part.Start * filmWidth, film.Pointer + at, (total * filmWidth - at) * sizeof(float), length * sizeof(float));
+            at += length;
+        }
+        return new FastConditioning(this, film, 0, total, ownsFilm: true);
+    }
+
     sealed class FastConditioning(FastUnet1D owner, NativeBuffer film, long start, long rows, bool ownsFilm) : INoiseConditioning
     {
         public FastUnet1D Owner { get; } = owner;
