@@ -88,7 +88,7 @@ internal sealed class SamplerBenchmark(IReadOnlyList<(string Name, INoisePredict
             bool parallel = o.Method == SamplerMethod.Paradigms;
             return new SamplerMeasurement(
                 v.Backend, v.Threads, name, scheduler.Steps, parallel ? "ParaDiGMS" : "sequential", parallel ? o.Window : 1,
-                parallel ? (o.WarmStart ? "warm" : "cold") : "-", parallel ? o.Workers : 1, parallel ? o.Tolerance : 0,
+                parallel ? (o.WarmStart ? "warm" : "cold") + (o.BatchWindows == BatchWindows.Lockstep ? ", lockstep" : "") : "-", parallel ? o.Workers : 1, parallel ? o.Tolerance : 0,
                 Percentile(v.Wall, 0.5), Percentile(v.Wall, 0.99), Percentile(v.Cpu, 0.5),
                 v.Iterations / chunks, v.Evaluations / chunks, Percentile(sequential.Wall, 0.5) / Percentile(v.Wall, 0.5),
                 Percentile(v.Difference, 0.5), v.Difference.Max(), v.Cpu.Average(), v.Timer.ConditionMs / chunks, v.Timer.DenoiseMs / chunks);

@@ -22,7 +22,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
     public sealed record Settings(
         string? Checkpoint, int[] DownDims, int StepEmbed, int Kernel, int GlobalCond, int Horizon, int ActionDim, int Batch, int Chunks, int Warmup,
         int[] Windows, double Tolerance, bool[] WarmStarts, int[] Workers, int[] Threads, (string Name, int Steps)[] Schedulers, ulong Seed,
-        string? Observations, string? Json, NetworkBackend[] Backends)
+        string? Observations, string? Json, NetworkBackend[] Backends, BatchWindows[]? BatchWindows = null)
     {
         public object Describe(ConditionalUnet1D network, int horizon) => new
         {
@@ -36,6 +36,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
             windows = Windows,
             tolerance = Tolerance,
             starts = WarmStarts.Select(w => w ? "warm" : "cold"),
+            batch_windows = (BatchWindows ?? [Policy.Sampling.BatchWindows.PerSample]).Select(b => b.ToString()),
             workers = Workers,
             threads = Threads,
             schedulers = Schedulers.Select(s => new { s.Name, s.Steps }),
@@ -75,6 +76,9 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
             return [];
         },
     };
+    readonly Option<BatchWindows[]> batchWindows = CliOptions.ChoiceList("--batch-windows",
+        "With --batch above 1: how ParaDiGMS windows advance, comma-separated: per_sample (each sample its own window, leaving when converged) and/or lockstep (all slide by the slowest sample).",
+        BatchWindows.PerSample);
     readonly Option<int[]> workers = CliOptions.IntList("--workers", "ParaDiGMS worker threads per window to compare, comma-separated.", "1,2", 1, SamplingOptions.MaxWorkers);
     readonly Option<int[]> threads = CliOptions.IntList("--threads", "libtorch intra-op thread counts to compare, comma-separated.", "1,2", 1, CliOptions.MaxThreads);
     readonly Option<int> ddpmSteps = CliOptions.Int("--ddpm-steps", "DDPM steps (0 skips).", 100, 0, 100);
@@ -91,7 +95,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         : base("sampler", "Chunk latency of sequential 100-step DDPM vs ParaDiGMS (and DDIM / DPM-Solver++), side by side on the same noise.")
     {
         Add(checkpoint, downDims, stepEmbed, kernel, globalCond, horizon, actionDim, batch, chunks, warmup, windows, tolerance, starts, workers, threads,
-            ddpmSteps, ddimSteps, dpmSteps, seed, observations, json, backends);
+            ddpmSteps, ddimSteps, dpmSteps, seed, observations, json, backends, batchWindows);
     }
 
     public override Settings Bind(ParseResult parse) => new(
@@ -99,7 +103,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         parse.GetValue(horizon), parse.GetValue(actionDim), parse.GetValue(batch), parse.GetValue(chunks), parse.GetValue(warmup), parse.GetValue(windows)!,
         parse.GetValue(tolerance), parse.GetValue(starts)!, parse.GetValue(workers)!, parse.GetValue(threads)!,
         [("DDPM", parse.GetValue(ddpmSteps)), ("DDIM", parse.GetValue(ddimSteps)), ("DPM++2M", parse.GetValue(dpmSteps))],
-        parse.GetValue(seed), parse.GetValue(observations)?.FullName, parse.GetValue(json)?.FullName, parse.GetValue(backends)!);
+        parse.GetValue(seed), parse.GetValue(observations)?.FullName, parse.GetValue(json)?.FullName, parse.GetValue(backends)!, parse.GetValue(batchWindows));
 
     public override int Run(Settings settings, CancellationToken cancel = default)
     {
@@ -151,7 +155,8 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         using var schedule = new NoiseSchedule(100);
         var benchmark = new SamplerBenchmark(predictors, horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed, recorded is null ? null : recorded.Draw);
         var parallel = settings.Windows
-            .SelectMany(p => settings.WarmStarts.SelectMany(warm => settings.Workers.Select(w => new SamplerOptions { Window = p, Tolerance = settings.Tolerance, Workers = w, WarmStart = warm })))
+            .SelectMany(p => settings.WarmStarts.SelectMany(warm => settings.Workers.SelectMany(w => (settings.BatchWindows ?? [BatchWindows.PerSample]).Select(b =>
+                new SamplerOptions { Window = p, Tolerance = settings.Tolerance, Workers = w, WarmStart = warm, BatchWindows = b }))))
             .ToList();
         var measurements = new List<SamplerMeasurement>();
         foreach (var (name, steps) in settings.Schedulers.Where(s => s.Steps > 0))
