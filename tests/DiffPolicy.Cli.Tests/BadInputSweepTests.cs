@@ -89,7 +89,28 @@ public sealed class BadInputSweepTests(BadInputSweep sweep) : IClassFixture<BadI
         { "serve --checkpoint {ckpt} --curve-secret-key short", Bad, "--curve-secret-key" },
         { "serve --checkpoint {ckpt} --threads 100000", Bad, "--threads" },
 
+        { "serve --checkpoint {ckpt} --max-batch 0", Bad, "--max-batch" },
+        { "serve --checkpoint {ckpt} --max-batch 65", Bad, "--max-batch" },
+        { "serve --checkpoint {ckpt} --worker-of tcp://10.1.2.3:5556", Bad, "--worker-of" },
+        { "serve --checkpoint {ckpt} --worker-of tcp://127.0.0.1:5556 --curve-server-key short", Bad, "--curve-server-key" },
+
+        // broker: beyond loopback only with keys
+        { "broker --frontend tcp://0.0.0.0:*", Bad, "--frontend" },
+        { "broker --backend tcp://0.0.0.0:*", Bad, "--backend" },
+        { "broker --curve-secret-key short", Bad, "--curve-secret-key" },
+
+        // bench serve
+        { "bench serve --checkpoint {ckpt} --robots 0", Bad, "--robots" },
+        { "bench serve --checkpoint {ckpt} --robots 1,99", Bad, "--robots" },
+        { "bench serve --checkpoint {ckpt} --max-batch 0", Bad, "--max-batch" },
+        { "bench serve --checkpoint {ckpt} --duration 1s", Bad, "--duration" },
+        { "bench serve --checkpoint {ckpt} --json {dir}", Bad, "--json" },
+
         // soak
+        { "soak --checkpoint {ckpt} --robots 0", Bad, "--robots" },
+        { "soak --checkpoint {ckpt} --robots 65", Bad, "--robots" },
+        { "soak --checkpoint {ckpt} --deadline-ms 0", Bad, "--deadline-ms" },
+        { "soak --checkpoint {ckpt} --max-batch 0", Bad, "--max-batch" },
         { "soak --checkpoint {ckpt} --duration 99999999999h", Bad, "--duration" },
         { "soak --checkpoint {ckpt} --duration 0", Bad, "--duration" },
         { "soak --checkpoint {ckpt} --duration 1s", Bad, "--duration" },
@@ -162,6 +183,7 @@ public sealed class BadInputSweepTests(BadInputSweep sweep) : IClassFixture<BadI
         { "pusht robot --episodes 0", Bad, "--episodes" },
         { "pusht robot --max-steps 0", Bad, "--max-steps" },
         { "pusht robot --lead 0", Bad, "--lead" },
+        { "pusht robot --stateless", Bad, "--stateless" },
         { "pusht robot --name bad/name", Bad, "--name" },
         { "pusht robot --mode fly", Bad, "--mode" },
         { "pusht robot --curve-server-key short", Bad, "--curve-server-key" },

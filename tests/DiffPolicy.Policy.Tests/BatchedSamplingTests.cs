@@ -219,7 +219,8 @@ public sealed class BatchedSamplingTests(ITestOutputHelper output) : IDisposable
         Once();
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         for (int i = 0; i < 5; i++) Once();
-        Assert.InRange(DisposeScopeManager.Statistics.ThreadTotalLiveCount, 0, before);
+        // No growth (the count may fall: it is created minus disposed on this thread, and other tests' tensors go too).
+        Assert.InRange(DisposeScopeManager.Statistics.ThreadTotalLiveCount, long.MinValue, before);
     }
 
     sealed class CancellingFeed(List<SampleRequest> requests, CancellationTokenSource cancel, int afterCalls) : ISampleFeed
