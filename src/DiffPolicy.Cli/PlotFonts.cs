@@ -19,7 +19,7 @@ internal static class PlotFonts
 
     static readonly Lazy<string?> Registered = new(() =>
     {
-        string? path = Array.Find(Candidates, File.Exists);
+        var path = Array.Find(Candidates, File.Exists);
         if (path is null) return null;
         ScottPlot.Fonts.AddFontFile(Family, path);
         return Family;

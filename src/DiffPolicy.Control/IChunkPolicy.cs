@@ -16,7 +16,7 @@ public interface IChunkPolicy
     /// <see cref="ObservationWindow.Step"/> + 1, …: in DiffusionPolicy's terms <c>prediction[n_obs_steps − 1 :]</c>,
     /// whose first n_action_steps are executed.
     /// </summary>
-    ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken);
+    InferenceResult Infer(ObservationWindow window, CancellationToken cancellationToken);
 
     /// <summary>
     /// Forget any per-robot state (warm starts, caches). Called, before anything else of that robot runs, when a robot
@@ -68,7 +68,7 @@ public interface IInferenceFeed
     /// A job ended: with a <paramref name="result"/>, with an <paramref name="error"/>, or with neither when it was
     /// cancelled (its robot reset or left; nobody wants the chunk).
     /// </summary>
-    void Finished(InferenceJob job, ActionChunkResult? result, Exception? error);
+    void Finished(InferenceJob job, InferenceResult? result, Exception? error);
 }
 
 /// <summary>One window to infer.</summary>

@@ -122,7 +122,7 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
             return started;
         }
 
-        public void Finished(InferenceJob job, ActionChunkResult? result, Exception? error)
+        public void Finished(InferenceJob job, InferenceResult? result, Exception? error)
         {
             if (!jobs.Remove(job, out var entry))
             {
@@ -167,7 +167,7 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
         }
     }
 
-    ActionChunk Chunk(InferenceRequest request, ActionChunkResult result, long started)
+    ActionChunk Chunk(InferenceRequest request, InferenceResult result, long started)
     {
         var finished = Stopwatch.GetTimestamp();
         var expected = metadata.PredictedSteps * metadata.ActionDim;

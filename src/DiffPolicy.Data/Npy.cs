@@ -80,7 +80,7 @@ public static partial class Npy
             throw new InvalidDataException($"{name}: unreadable .npy header {Shorten(header.Trim())}");
         if (FortranPattern().IsMatch(header))
             throw new InvalidDataException($"{name}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray.");
-        NpyType type = ParseDescr(descr.Groups[1].Value, name);
+        var type = ParseDescr(descr.Groups[1].Value, name);
         var shape = ParseShape(shapeMatch.Groups[1].Value, name);
         long count = 1;
         foreach (var d in shape) count = d == 0 ? 0 : count > System.Array.MaxLength ? count : count * d;   // < 2^62: no overflow

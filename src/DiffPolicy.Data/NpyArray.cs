@@ -30,7 +30,7 @@ public sealed record NpyArray
             _ => throw new ArgumentException($"Unsupported element type {data.GetType().GetElementType()}.", nameof(data)),
         };
         long count = 1;
-        foreach (int d in shape)
+        foreach (var d in shape)
         {
             if (d < 0) throw new ArgumentException($"Negative dimension in shape ({string.Join(", ", shape)}).", nameof(shape));
             count *= d;

@@ -18,17 +18,17 @@ public sealed class SequenceSampler
         padAfter = Math.Clamp(padAfter, 0, sequenceLength - 1);
 
         var list = new List<(int, int, int, int)>();
-        for (int e = 0; e < buffer.Episodes; e++)
+        for (var e = 0; e < buffer.Episodes; e++)
         {
             if (episodes != null && !episodes.Contains(e)) continue;
             var (start, end) = buffer.Episode(e);
-            int length = end - start;
-            for (int idx = -padBefore; idx <= length - sequenceLength + padAfter; idx++)
+            var length = end - start;
+            for (var idx = -padBefore; idx <= length - sequenceLength + padAfter; idx++)
             {
-                int bufferStart = Math.Max(idx, 0) + start;
-                int bufferEnd = Math.Min(idx + sequenceLength, length) + start;
-                int sampleStart = bufferStart - (idx + start);
-                int sampleEnd = sequenceLength - ((idx + sequenceLength + start) - bufferEnd);
+                var bufferStart = Math.Max(idx, 0) + start;
+                var bufferEnd = Math.Min(idx + sequenceLength, length) + start;
+                var sampleStart = bufferStart - (idx + start);
+                var sampleEnd = sequenceLength - ((idx + sequenceLength + start) - bufferEnd);
                 list.Add((bufferStart, bufferEnd, sampleStart, sampleEnd));
             }
         }
@@ -50,9 +50,9 @@ public sealed class SequenceSampler
             throw new ArgumentException($"Destination holds {destination.Length} values; the window needs {SequenceLength * width}.", nameof(destination));
         var source = column.AsSpan(bufferStart * width, (bufferEnd - bufferStart) * width);
         source.CopyTo(destination[(sampleStart * width)..]);
-        for (int t = 0; t < sampleStart; t++)
+        for (var t = 0; t < sampleStart; t++)
             source[..width].CopyTo(destination[(t * width)..]);
-        for (int t = sampleEnd; t < SequenceLength; t++)
+        for (var t = sampleEnd; t < SequenceLength; t++)
             source[^width..].CopyTo(destination[(t * width)..]);
     }
 }

@@ -21,9 +21,9 @@ public sealed record ChunkPrior(float[] Actions, int Frozen, float[]? Weights = 
         ArgumentOutOfRangeException.ThrowIfNegative(frozen);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(frozen, count);
         var weights = new float[count];
-        for (int i = 0; i < count; i++)
+        for (var i = 0; i < count; i++)
         {
-            double c = (double)(count - i) / (count - frozen + 1);
+            var c = (double)(count - i) / (count - frozen + 1);
             weights[i] = i < frozen ? 1 : (float)(c * double.ExpM1(c) / double.ExpM1(1));
         }
         return weights;
@@ -34,7 +34,7 @@ public sealed record ChunkPrior(float[] Actions, int Frozen, float[]? Weights = 
     {
         if (Actions is null || Actions.Length == 0 || Actions.Length % actionDim != 0)
             throw new ArgumentException($"prior: {Actions?.Length ?? 0} values are not a positive multiple of action_dim {actionDim}");
-        int count = Actions.Length / actionDim;
+        var count = Actions.Length / actionDim;
         if (count > predictedSteps) throw new ArgumentException($"prior: {count} actions, more than the {predictedSteps} a chunk carries");
         if (Frozen < 0 || Frozen > count) throw new ArgumentException($"prior_frozen: {Frozen} is not within 0 … {count}");
         if (Array.Exists(Actions, v => !float.IsFinite(v))) throw new ArgumentException("prior: values must be finite");

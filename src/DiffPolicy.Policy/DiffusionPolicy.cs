@@ -8,16 +8,6 @@ using static TorchSharp.torch;
 
 namespace DiffPolicy.Policy;
 
-/// <summary>Predicted actions (batch × <see cref="PolicyConfig.PredictedSteps"/> × action_dim, robot units) and how they were sampled.</summary>
-public sealed record ActionChunk(float[] Actions, int Batch, int Steps, int ActionDim, ChunkStats Stats)
-{
-    /// <summary>How far the sampler converged (one sample); null for batches of <see cref="DiffusionPolicy.PredictActions(ReadOnlySpan{float}, int, Generator?, CancellationToken, IReadOnlyList{ChunkPrior?}?)"/>.</summary>
-    public ConvergenceCertificate? Certificate { get; init; }
-
-    public ReadOnlySpan<float> Action(int sample, int step) =>
-        Actions.AsSpan((sample * Steps + step) * ActionDim, ActionDim);
-}
-
 /// <summary>
 /// A trained DiffusionPolicy ready to act: observation history in, the chunk of actions to execute out. Normalises
 /// observations (and, for an image policy, encodes them with the MultiImageObsEncoder once per chunk), samples the action
@@ -103,7 +93,7 @@ public sealed class DiffusionPolicy : IDisposable
     /// <param name="generator">Seeds the sampler's noise; null uses the global generator.</param>
     /// <param name="cancellationToken">Stops sampling between network calls (<see cref="OperationCanceledException"/>).</param>
     /// <param name="priors">Per sample, what its robot still has planned (real-time chunking), or null; null for none at all.</param>
-    public ActionChunk PredictActions(ReadOnlySpan<float> observations, int batch = 1, Generator? generator = null, CancellationToken cancellationToken = default,
+    public ActionPrediction PredictActions(ReadOnlySpan<float> observations, int batch = 1, Generator? generator = null, CancellationToken cancellationToken = default,
         IReadOnlyList<ChunkPrior?>? priors = null)
     {
         if (encoder is not null)
@@ -115,7 +105,7 @@ public sealed class DiffusionPolicy : IDisposable
     /// The chunk for raw observations by key, each batch × n_obs_steps × the key's shape, row-major, oldest step first, as
     /// the original's <c>obs_dict</c>: rgb as (3, H, W) in [0, 1], low_dim as (D). Other arguments as in the overload above.
     /// </summary>
-    public ActionChunk PredictActions(IReadOnlyDictionary<string, float[]> observations, int batch = 1, Generator? generator = null, CancellationToken cancellationToken = default,
+    public ActionPrediction PredictActions(IReadOnlyDictionary<string, float[]> observations, int batch = 1, Generator? generator = null, CancellationToken cancellationToken = default,
         IReadOnlyList<ChunkPrior?>? priors = null)
     {
         ArgumentNullException.ThrowIfNull(observations);
@@ -127,7 +117,7 @@ public sealed class DiffusionPolicy : IDisposable
         var predicted = result.Trajectory.narrow(1, Config.FirstActionIndex, Config.PredictedSteps).to(float32).cpu().contiguous();
         float[] actions = predicted.data<float>().ToArray();
         actionNormalizer.Unnormalize(actions);
-        return new ActionChunk(actions, batch, Config.PredictedSteps, Config.ActionDim, result.Stats) { Certificate = batch == 1 ? result.Certificates[0] : null };
+        return new ActionPrediction(actions, batch, Config.PredictedSteps, Config.ActionDim, result.Stats) { Certificate = batch == 1 ? result.Certificates[0] : null };
     }
 
     /// <summary>The priors as normalised known actions at their trajectory positions (prediction[n_obs_steps − 1 + i]).</summary>
@@ -283,7 +273,7 @@ public sealed class DiffusionPolicy : IDisposable
                     using var scope = NewDisposeScope();
                     if (!isfinite(trajectory).all().item<bool>())
                         throw new InvalidOperationException("The sampled trajectory has non-finite values: check the network weights.");
-                    var chunk = new ActionChunk(policy.Actions(trajectory), 1, policy.Config.PredictedSteps, policy.Config.ActionDim, outcome.Stats)
+                    var chunk = new ActionPrediction(policy.Actions(trajectory), 1, policy.Config.PredictedSteps, policy.Config.ActionDim, outcome.Stats)
                     {
                         Certificate = outcome.Certificate,
                     };
@@ -374,7 +364,7 @@ public sealed record PredictionRequest(IReadOnlyDictionary<string, float[]> Obse
 /// <summary>How a request of <see cref="DiffusionPolicy.Serve"/> ended.</summary>
 /// <param name="Status">Null when the request was refused before sampling (<paramref name="Error"/> says why).</param>
 /// <param name="Chunk">The actions and their certificate; null when cancelled or failed.</param>
-public sealed record PredictionOutcome(PredictionRequest Request, SampleStatus? Status, ActionChunk? Chunk, Exception? Error);
+public sealed record PredictionOutcome(PredictionRequest Request, SampleStatus? Status, ActionPrediction? Chunk, Exception? Error);
 
 /// <summary>Where <see cref="DiffusionPolicy.Serve"/> gets requests and delivers outcomes; called on the sampling thread between network calls.</summary>
 public interface IPredictionFeed

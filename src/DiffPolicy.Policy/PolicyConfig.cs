@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using DiffPolicy.Policy.Network;
 using DiffPolicy.Policy.Sampling;
+using DiffPolicy.Policy.Schedulers;
 using DiffPolicy.Policy.Training;
 using DiffPolicy.Policy.Vision;
 
@@ -132,7 +133,7 @@ public sealed record PolicyConfig
             foreach (var o in Observations) o.Validate();
             Require(Observations.Select(o => o.Key).Distinct(StringComparer.Ordinal).Count() == Observations.Count, "observation keys must be distinct.");
             ObsEncoder.Validate(Observations);
-            int features = ObsEncoderConfig.FeatureDim(Observations);
+            var features = ObsEncoderConfig.FeatureDim(Observations);
             Require(ObsDim == features, $"obs_dim ({ObsDim}) must equal the encoder's features per step ({features}).");
         }
         Scheduler.Validate();

@@ -19,8 +19,11 @@ public static class TorchRuntime
         if (name.Equals("auto", StringComparison.OrdinalIgnoreCase))
             return CudaAvailable ? torch.CUDA : torch.CPU;
         if (name.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !CudaAvailable)
+        {
             throw new ArgumentException(
                 $"Device '{name}' requested but CUDA is not available (this build uses the {BuildBackend} backend).", nameof(name));
+        }
+
         try
         {
             return torch.device(name.ToLowerInvariant());

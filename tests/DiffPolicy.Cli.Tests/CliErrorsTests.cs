@@ -32,9 +32,9 @@ public sealed class CliErrorsTests
     public void Each_kind_of_failure_has_its_exit_code_and_one_line(Exception failure, int exitCode)
     {
         using var error = new StringWriter();
-        int code = CliErrors.Run("eval", error, () => throw failure);
+        var code = CliErrors.Run("eval", error, () => throw failure);
         Assert.Equal(exitCode, code);
-        string[] lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(lines);
         Assert.StartsWith("diffpolicy eval: ", lines[0], StringComparison.Ordinal);
         Assert.Equal(failure is NullReferenceException, lines[0].Contains("internal error (NullReferenceException)", StringComparison.Ordinal));
@@ -45,7 +45,7 @@ public sealed class CliErrorsTests
     {
         var keys = Enumerable.Range(0, 300).Select(i => $"down_modules.{i}.weight").ToList();
         var mismatch = new StateDictMismatchException("/ckpt/unet.safetensors", keys, [], []);
-        string line = CliErrors.Line("serve", new CliInputException("--checkpoint", mismatch.Message, mismatch));
+        var line = CliErrors.Line("serve", new CliInputException("--checkpoint", mismatch.Message, mismatch));
         Assert.DoesNotContain("\n", line, StringComparison.Ordinal);
         Assert.StartsWith("diffpolicy serve: --checkpoint: The weights in '/ckpt/unet.safetensors'", line, StringComparison.Ordinal);
         Assert.InRange(line.Length, 100, 700);

@@ -33,7 +33,7 @@ public sealed class EvalStatisticsTests : IDisposable
             new(new EpisodeResult(1, 1, true, 10, 2, 0.1, 10, 2, 1), [100, 300], [1, 2, 3, 4, 5], [1, 1]),
             new(new EpisodeResult(2, 0.5, false, 20, 4, 0.3, 20, 3, 0), [200], [6, 7, 8, 9, 10], [2, 2]),
         ];
-        var report = EvaluationReport.From("ckpt", "ddpm", "direct", new Execution(EvalMode.Latency, 4, Sim.PushT.Task.ChunkSeam.Blend), records, 1);
+        var report = EvaluationReport.From("ckpt", "ddpm", "direct", new Execution(EvalMode.Latency, 4, Sim.PushT.Env.ChunkSeam.Blend), records, 1);
         Assert.Equal(0.75, report.Score);
         Assert.Equal(0.5, report.SuccessRate);
         Assert.Equal(WilsonInterval.Of(1, 2), report.SuccessCi95);

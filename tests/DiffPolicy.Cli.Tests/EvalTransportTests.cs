@@ -1,4 +1,5 @@
 using DiffPolicy.Cli.Evaluation;
+using DiffPolicy.Cli.Serving;
 using DiffPolicy.Control;
 using DiffPolicy.Policy;
 
@@ -23,7 +24,7 @@ public sealed class EvalTransportTests : IDisposable
         var direct = Evaluate(new DirectEpisodes(policy), seeds);
         var zeroMq = Evaluate(ZeroMqEpisodes.Serving(policy, tcp), seeds);
 
-        for (int i = 0; i < seeds.Length; i++)
+        for (var i = 0; i < seeds.Length; i++)
         {
             var (d, z) = (direct[i], zeroMq[i]);
             Assert.Equal(d.Result.Score, z.Result.Score);
@@ -53,7 +54,7 @@ public sealed class EvalTransportTests : IDisposable
     {
         public string Transport => inner.Transport;
 
-        public EpisodeRun Run(long seed, int maxSteps, Action<Sim.PushT.Task.PushTEnv, Sim.PushT.Physics.Vec2?>? observe)
+        public EpisodeRun Run(long seed, int maxSteps, Action<Sim.PushT.Env.PushTEnv, Sim.PushT.Physics.Vec2?>? observe)
         {
             var run = inner.Run(seed, maxSteps, observe);
             actions.AddRange(run.Episode.Steps.SelectMany(s => new[] { s.Action.X, s.Action.Y }));

@@ -27,7 +27,7 @@ public sealed class ImportCommandTests : IDisposable
         var args = new List<string> { "import", "--from-diffusion-policy", ckpt, "--out", Out, "--json", Report };
         if (golden is not null) args.AddRange(["--verify", golden]);
         using var error = new StringWriter();
-        int exit = CliApp.Run([.. args], error);
+        var exit = CliApp.Run([.. args], error);
         return (exit, error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
@@ -81,7 +81,7 @@ public sealed class ImportCommandTests : IDisposable
         var arrays = Npz.Load(Dp("lowdim_pusht.golden.npz"));
         var eps = arrays["eps"].ToFloat32().Select(v => v + 1e-3f).ToArray();
         arrays["eps"] = new NpyArray(eps, [.. arrays["eps"].Shape]);
-        string golden = Path.Combine(root, "shifted.golden.npz");
+        var golden = Path.Combine(root, "shifted.golden.npz");
         Npz.Save(golden, arrays);
 
         var (exit, errors) = Import(Dp("lowdim_pusht.ckpt"), golden);

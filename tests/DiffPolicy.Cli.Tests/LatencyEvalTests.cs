@@ -1,7 +1,8 @@
 using DiffPolicy.Cli.Evaluation;
+using DiffPolicy.Cli.Serving;
 using DiffPolicy.Control;
 using DiffPolicy.Policy;
-using DiffPolicy.Sim.PushT.Task;
+using DiffPolicy.Sim.PushT.Env;
 
 namespace DiffPolicy.Cli.Tests;
 
@@ -26,7 +27,7 @@ public sealed class LatencyEvalTests : IDisposable
         var lockstep = EvalTransportTests.Evaluate(new DirectEpisodes(policy), Seeds);
         var latency = EvalTransportTests.Evaluate(new DirectEpisodes(policy, new Execution(EvalMode.Latency, 0, ChunkSeam.Naive)), Seeds);
         var overZeroMq = EvalTransportTests.Evaluate(ZeroMqEpisodes.Serving(policy, tcp: false, new Execution(EvalMode.Latency, 0, ChunkSeam.Naive)), Seeds);
-        for (int i = 0; i < Seeds.Length; i++)
+        for (var i = 0; i < Seeds.Length; i++)
         {
             Assert.Equal(lockstep[i].Actions, latency[i].Actions);
             Assert.Equal(lockstep[i].Result, latency[i].Result with { InferenceSeconds = lockstep[i].Result.InferenceSeconds });
@@ -48,7 +49,7 @@ public sealed class LatencyEvalTests : IDisposable
         var second = EvalTransportTests.Evaluate(new DirectEpisodes(policy, execution), Seeds);
         var overZeroMq = EvalTransportTests.Evaluate(ZeroMqEpisodes.Serving(policy, tcp: false, execution), Seeds);
         var lockstep = EvalTransportTests.Evaluate(new DirectEpisodes(policy), Seeds);
-        for (int i = 0; i < Seeds.Length; i++)
+        for (var i = 0; i < Seeds.Length; i++)
         {
             Assert.Equal(first[i].Actions, second[i].Actions);
             Assert.Equal(first[i].Result.Score, second[i].Result.Score);
@@ -71,7 +72,7 @@ public sealed class LatencyEvalTests : IDisposable
         float[] plan = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
         using var noise = new TorchSharp.torch.Generator(5);
         var chunk = diffusion.PredictActions(window, 1, noise, default, [new ChunkPrior(plan, 3)]);
-        for (int i = 0; i < 6; i++) Assert.Equal(plan[i], chunk.Actions[i], 3);
+        for (var i = 0; i < 6; i++) Assert.Equal(plan[i], chunk.Actions[i], 3);
         Assert.NotEqual(plan[8], chunk.Actions[8], 1);
     }
 }

@@ -46,8 +46,8 @@ public sealed class NetworkBackendCommandTests : IDisposable
     [Fact]
     public void Bench_network_measures_every_backend_at_every_row_count_and_writes_its_report()
     {
-        string json = Path.Combine(Path.GetDirectoryName(checkpoint.Directory)!, "bench_network.json");
-        int code = new BenchNetworkCommand().Run(new BenchNetworkCommand.Settings(
+        var json = Path.Combine(Path.GetDirectoryName(checkpoint.Directory)!, "bench_network.json");
+        var code = new BenchNetworkCommand().Run(new BenchNetworkCommand.Settings(
             checkpoint.Directory, [1, 3], [NetworkBackend.Torch, NetworkBackend.Fast], Calls: 3, Warmup: 1, Threads: 1, Seed: 0, Json: json));
         Assert.Equal(0, code);
         using var report = JsonDocument.Parse(File.ReadAllText(json));
@@ -61,13 +61,13 @@ public sealed class NetworkBackendCommandTests : IDisposable
     [Fact]
     public void Export_writes_an_onnx_file_and_names_what_is_wrong_otherwise()
     {
-        string folder = Path.GetDirectoryName(checkpoint.Directory)!;
-        string onnx = Path.Combine(folder, "unet.onnx");
+        var folder = Path.GetDirectoryName(checkpoint.Directory)!;
+        var onnx = Path.Combine(folder, "unet.onnx");
         int Export(string checkpointDirectory, string? file, out string error)
         {
             var command = new ExportCommand();
             using var writer = new StringWriter();
-            int code = CliErrors.Run("export", writer, () => command.Run(new ExportCommand.Settings(checkpointDirectory, file)));
+            var code = CliErrors.Run("export", writer, () => command.Run(new ExportCommand.Settings(checkpointDirectory, file)));
             error = writer.ToString();
             return code;
         }

@@ -1,4 +1,5 @@
 using DiffPolicy.Cli.Commands;
+using DiffPolicy.Control;
 using DiffPolicy.Sim.PushT.Robot;
 
 namespace DiffPolicy.Cli.Tests;

@@ -28,11 +28,11 @@ public sealed class RecordedConditionsTests : IDisposable
     /// <summary>Episodes of the given lengths; every value of step s (counted over all episodes) is s.</summary>
     string Recording(int width, params int[] lengths)
     {
-        int steps = lengths.Sum();
+        var steps = lengths.Sum();
         var obs = new float[steps * width];
-        for (int s = 0; s < steps; s++) obs.AsSpan(s * width, width).Fill(s);
-        long[] ends = lengths.Select((_, e) => (long)lengths.Take(e + 1).Sum()).ToArray();
-        string path = Path.Combine(directory, $"rec{width}.npz");
+        for (var s = 0; s < steps; s++) obs.AsSpan(s * width, width).Fill(s);
+        var ends = lengths.Select((_, e) => (long)lengths.Take(e + 1).Sum()).ToArray();
+        var path = Path.Combine(directory, $"rec{width}.npz");
         Npz.Save(path, new Dictionary<string, NpyArray>
         {
             ["keypoint"] = new(obs, steps, width),
@@ -51,10 +51,10 @@ public sealed class RecordedConditionsTests : IDisposable
         Assert.Equal([200L, 36], cond.shape);
         var values = cond.data<float>().ToArray();
         var lastSteps = new HashSet<int>();
-        for (int row = 0; row < 200; row++)
+        for (var row = 0; row < 200; row++)
         {
             var window = values.AsSpan(row * 36, 36).ToArray().Select(v => (double)(v + 1) * 256).ToArray();
-            int first = (int)Math.Round(window[0]);
+            var first = (int)Math.Round(window[0]);
             Assert.All(window.Take(18), v => Assert.Equal(first, v, 3));
             Assert.All(window.Skip(18), v => Assert.Equal(first + 1, v, 3));
             lastSteps.Add(first + 1);

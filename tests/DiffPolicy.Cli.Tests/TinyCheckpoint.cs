@@ -1,6 +1,7 @@
 using DiffPolicy.Policy;
 using DiffPolicy.Policy.Checkpoints;
 using DiffPolicy.Policy.Network;
+using DiffPolicy.Policy.Schedulers;
 using DiffPolicy.Policy.Training;
 using static TorchSharp.torch;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using DiffPolicy.Policy;
-using ActionChunk = DiffPolicy.Protocol.ActionChunk;
 using DiffPolicy.Protocol;
+using ActionChunk = DiffPolicy.Protocol.ActionChunk;
 
 namespace DiffPolicy.Control.Tests;
 
@@ -15,10 +14,10 @@ public class CameraObservationTests
 
         public ConcurrentQueue<ObservationWindow> Windows { get; } = new();
 
-        public ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken)
+        public InferenceResult Infer(ObservationWindow window, CancellationToken cancellationToken)
         {
             Windows.Enqueue(window);
-            return new ActionChunkResult(new float[Metadata.PredictedSteps * 2], 1, 1);
+            return new InferenceResult(new float[Metadata.PredictedSteps * 2], 1, 1);
         }
 
         public void Reset(string robot)
@@ -65,36 +64,5 @@ public class CameraObservationTests
         var error = robot.Expect<ProtocolError>();
         Assert.Equal(ErrorCodes.BadShape, error.Code);
         Assert.Contains("'cam' has 59 bytes", error.Text, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Camera_frames_become_channels_first_over_255_as_diffusion_policy_datasets_do()
-    {
-        // A 2 × 2 frame, two steps; the reference is numpy's np.moveaxis(frames, -1, 1) / 255 written out by hand.
-        var config = new PolicyConfig
-        {
-            ObsDim = 512 + 2,
-            ActionDim = 2,
-            Model = new Policy.Network.ConditionalUnet1DConfig { InputDim = 2, GlobalCondDim = 2 * (512 + 2), DownDims = [16, 32] },
-            Observations = [new("cam", [3, 2, 2], "rgb"), new("agent_pos", [2], "low_dim")],
-            ObsEncoder = new(),
-        };
-        byte[] frames = [.. Enumerable.Range(0, 24).Select(i => (byte)(10 * i))];
-        var window = new ObservationWindow("r", 0, 1, 2, new Dictionary<string, float[]> { ["agent_pos"] = [1, 2, 3, 4] })
-        {
-            Frames = new Dictionary<string, byte[]> { ["cam"] = frames },
-        };
-        var inputs = DiffusionChunkPolicy.PolicyInputs(config, window);
-        var expected = new float[24];
-        for (int step = 0; step < 2; step++)
-            for (int c = 0; c < 3; c++)
-                for (int p = 0; p < 4; p++)
-                    expected[(step * 12) + (c * 4) + p] = frames[(step * 12) + (p * 3) + c] / 255f;
-        Assert.Equal(expected, inputs["cam"]);
-        Assert.Equal([1f, 2, 3, 4], inputs["agent_pos"]);
-        var metadata = DiffusionChunkPolicy.MetadataOf(config);
-        Assert.Equal(new[] { "cam", "agent_pos" }, metadata.ObsKeys.Select(k => k.Name));
-        Assert.Equal([2, 2, 3], metadata.ObsKeys[0].Shape);
-        Assert.True(metadata.ObsKeys[0].IsRgb);
     }
 }

@@ -21,7 +21,7 @@ internal sealed class EchoPolicy(TimeSpan delay = default) : IChunkPolicy
 
     public ConcurrentDictionary<int, int> Threads { get; } = new();
 
-    public ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken)
+    public InferenceResult Infer(ObservationWindow window, CancellationToken cancellationToken)
     {
         Threads.TryAdd(Environment.CurrentManagedThreadId, 0);
         Windows.Enqueue(window);
@@ -40,7 +40,7 @@ internal sealed class EchoPolicy(TimeSpan delay = default) : IChunkPolicy
             actions[2 * i] = newest[0] + 0.01f * i;
             actions[2 * i + 1] = newest[1];
         }
-        return new ActionChunkResult(actions, Iterations: 3, Evaluations: 24);
+        return new InferenceResult(actions, Iterations: 3, Evaluations: 24);
     }
 
     public void Reset(string robot)

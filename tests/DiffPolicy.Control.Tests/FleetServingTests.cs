@@ -115,7 +115,7 @@ public sealed class FleetServingTests
 
         public PolicyMetadata Metadata => echo.Metadata;
 
-        public ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken) =>
+        public InferenceResult Infer(ObservationWindow window, CancellationToken cancellationToken) =>
             echo.Infer(window, cancellationToken) with { Certificate = certificate };
 
         public void Reset(string robot) => echo.Reset(robot);

@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using DiffPolicy.Policy;
-using DiffPolicy.Policy.Import;
-using DiffPolicy.Policy.Sampling;
 using Xunit.Abstractions;
 
 namespace DiffPolicy.Control.Tests;
@@ -51,36 +48,6 @@ public class PythonRobotTests(ITestOutputHelper output)
         Assert.Equal(1, summary.GetProperty("rehellos").GetInt32());
         Assert.Equal(0, summary.GetProperty("protocol_errors").GetInt32());
         Assert.True(second.Server.Stats.Chunks >= 3, $"only {second.Server.Stats.Chunks} chunks after the restart");
-    }
-
-    [Fact]
-    public void The_python_example_robot_sends_camera_frames_to_an_imported_image_policy()
-    {
-        // diffusion_policy's own image checkpoint (tests/fixtures/dp), imported and served; 10 DDIM steps keep chunks quick.
-        var directory = Directory.CreateTempSubdirectory("dp-image-serve-").FullName;
-        try
-        {
-            using (var imported = DiffusionPolicyImporter.Read(Fixtures.Dp("image_pusht.ckpt")))
-                imported.Save(Path.Combine(directory, "policy"));
-            var stored = PolicyConfig.Load(Path.Combine(directory, "policy", "policy.json"));
-            using var policy = DiffusionPolicy.Load(Path.Combine(directory, "policy"),
-                scheduler: stored.Scheduler with { Solver = SolverKind.Ddim, InferenceSteps = 10 },
-                sampler: new SamplerOptions { Method = SamplerMethod.Sequential });
-            using var chunkPolicy = new DiffusionChunkPolicy(policy);
-            using var run = new ServerRun(chunkPolicy);
-            var summary = RunRobot(run.Endpoint, "--duration", "6");
-
-            Assert.Equal(["image"], summary.GetProperty("cameras").EnumerateArray().Select(c => c.GetString()));
-            Assert.Equal(0, summary.GetProperty("protocol_errors").GetInt32());
-            Assert.True(summary.GetProperty("chunks").GetInt32() >= 1, "no chunk for the camera frames");
-            Assert.True(summary.GetProperty("actions_executed").GetInt32() >= 1, "no action executed");
-            Assert.True(run.Server.Stats.Chunks >= 1);
-            Assert.Empty(run.Server.Stats.Errors);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
     }
 
     JsonElement RunRobot(string endpoint, params string[] extra)

@@ -15,7 +15,7 @@ public sealed class NumpyInteropTests : IDisposable
     [InlineData(false)]
     public void Numpy_reads_what_we_write(bool compress)
     {
-        string path = Path.Combine(dir, "ours.npz");
+        var path = Path.Combine(dir, "ours.npz");
         Npz.Save(path, new Dictionary<string, NpyArray>
         {
             ["state"] = new(new[] { 1.5f, -2.25f, 3e-7f, 4f, 5f, 6f }, 3, 2),
@@ -25,7 +25,7 @@ public sealed class NumpyInteropTests : IDisposable
             ["ret"] = new(new[] { Math.PI }, 1),
         }, compress);
 
-        string report = NumpyPython.Run($$"""
+        var report = NumpyPython.Run($$"""
             import numpy as np
             d = np.load(r'{{path}}')
             assert sorted(d.files) == ['episode_ends', 'img', 'keypoint', 'ret', 'state'], d.files
@@ -43,7 +43,7 @@ public sealed class NumpyInteropTests : IDisposable
     [Fact]
     public void We_read_what_numpy_writes()
     {
-        string path = Path.Combine(dir, "numpy.npz");
+        var path = Path.Combine(dir, "numpy.npz");
         NumpyPython.Run($$"""
             import numpy as np
             np.savez_compressed(r'{{path}}',
@@ -64,8 +64,8 @@ public sealed class NumpyInteropTests : IDisposable
     [Fact]
     public void Unsupported_or_broken_files_get_clear_errors()
     {
-        string fortran = Path.Combine(dir, "fortran.npz");
-        string text = Path.Combine(dir, "text.npz");
+        var fortran = Path.Combine(dir, "fortran.npz");
+        var text = Path.Combine(dir, "text.npz");
         NumpyPython.Run($$"""
             import numpy as np
             np.savez(r'{{fortran}}', a=np.asfortranarray(np.ones((2, 3), dtype=np.float32)))

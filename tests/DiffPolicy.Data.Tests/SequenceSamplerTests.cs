@@ -9,12 +9,12 @@ public class SequenceSamplerTests
 {
     static ReplayBuffer Buffer(params int[] lengths)
     {
-        int steps = lengths.Sum();
+        var steps = lengths.Sum();
         var ends = new long[lengths.Length];
         long end = 0;
-        for (int e = 0; e < lengths.Length; e++) ends[e] = end += lengths[e];
+        for (var e = 0; e < lengths.Length; e++) ends[e] = end += lengths[e];
         var state = new float[steps * 2];
-        for (int i = 0; i < steps; i++) (state[2 * i], state[2 * i + 1]) = (i, -i);
+        for (var i = 0; i < steps; i++) (state[2 * i], state[2 * i + 1]) = (i, -i);
         return new ReplayBuffer(new Dictionary<string, NpyArray>
         {
             ["state"] = new(state, steps, 2),
@@ -31,20 +31,20 @@ public class SequenceSamplerTests
         int[] lengths = [3, 20, 9];
         var buffer = Buffer(lengths);
         var sampler = new SequenceSampler(buffer, horizon, padBefore, padAfter);
-        float[] column = buffer.Column("state", out int width);
+        var column = buffer.Column("state", out var width);
         Assert.Equal(2, width);
 
         var window = new float[horizon * width];
-        int index = 0;
-        int start = 0;
-        foreach (int length in lengths)
+        var index = 0;
+        var start = 0;
+        foreach (var length in lengths)
         {
-            for (int s = -padBefore; s <= length - horizon + padAfter; s++, index++)
+            for (var s = -padBefore; s <= length - horizon + padAfter; s++, index++)
             {
                 sampler.Fill(index, column, width, window);
-                for (int t = 0; t < horizon; t++)
+                for (var t = 0; t < horizon; t++)
                 {
-                    int row = start + Math.Clamp(s + t, 0, length - 1);
+                    var row = start + Math.Clamp(s + t, 0, length - 1);
                     Assert.Equal(row, window[2 * t]);
                     Assert.Equal(-row, window[2 * t + 1]);
                 }

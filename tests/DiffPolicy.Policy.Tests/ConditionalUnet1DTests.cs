@@ -17,7 +17,7 @@ public class ConditionalUnet1DTests
     [Fact]
     public void Config_round_trips_to_the_original_constructor_arguments()
     {
-        string json = File.ReadAllText(Fixtures.Unet("unet_small.config.json"));
+        var json = File.ReadAllText(Fixtures.Unet("unet_small.config.json"));
         var config = ConditionalUnet1DConfig.FromJson(json);
         Assert.Equal([32, 64, 128], config.DownDims);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(json), JsonNode.Parse(config.ToJson())), config.ToJson());
@@ -40,14 +40,14 @@ public class ConditionalUnet1DTests
     public void Output_matches_the_original_within_1e_4(string weights)
     {
         using var network = UnetCheckpoint.Import(Fixtures.Unet(weights), Fixtures.Unet("unet_small.config.json"));
-        double error = Vectors.MaxAbsError(network);
+        var error = Vectors.MaxAbsError(network);
         Assert.InRange(error, 0, 1e-4);
     }
 
     [Fact]
     public void Saved_checkpoint_reloads_to_the_same_network()
     {
-        string dir = Directory.CreateTempSubdirectory("unet-checkpoint").FullName;
+        var dir = Directory.CreateTempSubdirectory("unet-checkpoint").FullName;
         try
         {
             using var original = UnetCheckpoint.Import(Fixtures.Unet("unet_small.state_dict.pt"), Fixtures.Unet("unet_small.config.json"));

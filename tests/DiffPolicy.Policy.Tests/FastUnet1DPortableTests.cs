@@ -21,7 +21,7 @@ public sealed class FastUnet1DPortableTests(ITestOutputHelper output)
     [InlineData(false, true)]
     public void Odd_shapes_and_the_portable_kernels_match_TorchSharp(bool vector512, bool predictScale)
     {
-        bool saved = Gemm.UseVector512;
+        var saved = Gemm.UseVector512;
         try
         {
             Gemm.UseVector512 = vector512 && saved;
@@ -30,7 +30,12 @@ public sealed class FastUnet1DPortableTests(ITestOutputHelper output)
             using var generator = new Generator(17);
             var config = new ConditionalUnet1DConfig
             {
-                InputDim = 3, GlobalCondDim = 5, DiffusionStepEmbedDim = 8, DownDims = [8, 24, 40], KernelSize = 3, NGroups = 8,
+                InputDim = 3,
+                GlobalCondDim = 5,
+                DiffusionStepEmbedDim = 8,
+                DownDims = [8, 24, 40],
+                KernelSize = 3,
+                NGroups = 8,
                 CondPredictScale = predictScale,
             };
             manual_seed(23);   // the initial weights come from the global generator (this collection runs alone)

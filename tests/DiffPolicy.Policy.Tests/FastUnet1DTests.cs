@@ -69,7 +69,7 @@ public sealed class FastUnet1DTests(ITestOutputHelper output)
         var (sample, timestep, cond) = Inputs(network.Config, rows, horizon, (ulong)(rows * 100 + horizon));
         var expected = network.call(sample, timestep, cond);
         using var conditioning = fast.Condition(timestep, cond);
-        double difference = MaxDifference(fast.Denoise(sample, conditioning), expected);
+        var difference = MaxDifference(fast.Denoise(sample, conditioning), expected);
         output.WriteLine($"{weights}, {rows} rows, horizon {horizon}: max |Δ| = {difference:E2}, max |y| = {expected.abs().max().item<float>():F2}");
         Assert.InRange(difference, 0, 1e-5);
     }
@@ -83,7 +83,7 @@ public sealed class FastUnet1DTests(ITestOutputHelper output)
         var (sample, timestep, cond) = Inputs(network.Config, 9, 16, 3);
         using var conditioning = fast.Condition(timestep, cond);
         var batch = fast.Denoise(sample, conditioning);
-        for (int i = 0; i < 9; i += 4)
+        for (var i = 0; i < 9; i += 4)
             Assert.True(fast.Denoise(sample[i..(i + 1)], conditioning.Narrow(i, 1)).equal(batch[i..(i + 1)]).all().item<bool>());
 
         var outputs = new Tensor[8];
@@ -92,7 +92,7 @@ public sealed class FastUnet1DTests(ITestOutputHelper output)
             int first = k % 5, count = 1 + k % 4;
             outputs[k] = fast.Denoise(sample[first..(first + count)], conditioning.Narrow(first, count)).DetachFromDisposeScope();
         });
-        for (int k = 0; k < outputs.Length; k++)
+        for (var k = 0; k < outputs.Length; k++)
         {
             int first = k % 5, count = 1 + k % 4;
             Assert.True(outputs[k].equal(batch[first..(first + count)]).all().item<bool>(), $"call {k}");

@@ -47,7 +47,7 @@ public sealed class InpaintingTests(ITestOutputHelper output) : IDisposable
         var known = rand([3, horizon, dim], generator: generator) * 2 - 1;
         var weights = zeros(3, horizon);
         var soft = ChunkPrior.DefaultWeights(7, 4);
-        for (int i = 0; i < soft.Length; i++) weights[0, 1 + i] = soft[i];
+        for (var i = 0; i < soft.Length; i++) weights[0, 1 + i] = soft[i];
         weights[2, 0] = 0.5f;
         return new Inpainting(known, weights);
     }

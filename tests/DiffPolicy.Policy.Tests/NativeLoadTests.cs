@@ -24,20 +24,20 @@ public class NativeLoadTests
     public void Output_library_has_a_weak_GLIBCXX_3_4_32_requirement_exactly_when_the_system_lacks_it()
     {
         if (!OperatingSystem.IsLinux()) return;
-        string library = Path.Combine(Output, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        var library = Path.Combine(Output, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
         Assert.True(File.Exists(library), library);
-        string versions = Run("readelf", $"-V --wide \"{library}\"");
-        string requirement = versions.Split('\n').Single(l => l.Contains("Name: GLIBCXX_3.4.32", StringComparison.Ordinal));
+        var versions = Run("readelf", $"-V --wide \"{library}\"");
+        var requirement = versions.Split('\n').Single(l => l.Contains("Name: GLIBCXX_3.4.32", StringComparison.Ordinal));
 
-        string libstdcxx = new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libstdc++.so.6" }.First(File.Exists);
-        bool systemHasIt = Run("readelf", $"-V --wide \"{libstdcxx}\"").Contains("GLIBCXX_3.4.32", StringComparison.Ordinal);
+        var libstdcxx = new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libstdc++.so.6" }.First(File.Exists);
+        var systemHasIt = Run("readelf", $"-V --wide \"{libstdcxx}\"").Contains("GLIBCXX_3.4.32", StringComparison.Ordinal);
         Assert.Equal(!systemHasIt, requirement.Contains("WEAK", StringComparison.Ordinal));
     }
 
     static string Run(string file, string arguments)
     {
         using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true })!;
-        string output = process.StandardOutput.ReadToEnd();
+        var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         Assert.Equal(0, process.ExitCode);
         return output;

@@ -59,7 +59,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     public void The_onnx_checker_accepts_the_model_with_full_shape_inference()
     {
         using var network = Fixture();
-        string path = Path.Combine(Directory.CreateTempSubdirectory("onnx-export").FullName, "unet.onnx");
+        var path = Path.Combine(Directory.CreateTempSubdirectory("onnx-export").FullName, "unet.onnx");
         try
         {
             UnetOnnxExport.Write(network, path);

@@ -16,7 +16,7 @@ public class PickleAndConfigTests
     public void Pickle_reader_builds_values_and_refuses_other_globals()
     {
         // pickle.dumps({'a': [1, -2, 3.5, None, True], 'b': ('x', b'\x00\xff')}, protocol=2), with bytes as _codecs.encode.
-        byte[] data = Convert.FromHexString(
+        var data = Convert.FromHexString(
             "80027d71002858010000006171015d7102284b014afeffffff47400c0000000000004e886558010000006271035801000000787104635f636f646563730a" +
             "656e636f64650a7105580300000000c3bf710658060000006c6174696e31710786710852710986710a752e");
         var value = PickleReader.Read(data, "test");
@@ -27,7 +27,7 @@ public class PickleAndConfigTests
         Assert.Equal(new byte[] { 0x00, 0xff }, tuple.Items[1]);
 
         // pickle.dumps of an object whose __reduce__ is (os.system, ('true',)): GLOBAL 'posix system'.
-        byte[] evil = Encoding.Latin1.GetBytes("\u0080\u0002cposix\nsystem\nq\u0000X\u0004\u0000\u0000\u0000trueq\u0001\u0085q\u0002Rq\u0003.");
+        var evil = Encoding.Latin1.GetBytes("\u0080\u0002cposix\nsystem\nq\u0000X\u0004\u0000\u0000\u0000trueq\u0001\u0085q\u0002Rq\u0003.");
         var error = Assert.Throws<InvalidDataException>(() => PickleReader.Read(evil, "evil.pkl"));
         Assert.Contains("'posix.system'", error.Message, StringComparison.Ordinal);
     }

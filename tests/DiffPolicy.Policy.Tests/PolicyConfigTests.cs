@@ -7,7 +7,7 @@ public class PolicyConfigTests
     [Fact]
     public void Shipped_configs_load_and_round_trip()
     {
-        foreach (string path in Directory.GetFiles(Configs, "*.json"))
+        foreach (var path in Directory.GetFiles(Configs, "*.json"))
         {
             var config = PolicyConfig.Load(path);
             Assert.Equal(config.ToJson(), PolicyConfig.FromJson(config.ToJson()).ToJson());
@@ -18,7 +18,7 @@ public class PolicyConfigTests
     [Fact]
     public void Inconsistent_configs_are_refused_with_the_reason()
     {
-        string json = File.ReadAllText(Path.Combine(Configs, "pusht_keypoints.json"));
+        var json = File.ReadAllText(Path.Combine(Configs, "pusht_keypoints.json"));
         var e = Assert.Throws<InvalidDataException>(() => PolicyConfig.FromJson(json.Replace("\"n_obs_steps\": 2", "\"n_obs_steps\": 3", StringComparison.Ordinal)));
         Assert.Contains("global_cond_dim", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<InvalidDataException>(() => PolicyConfig.FromJson(json.Replace("\"horizon\": 16", "\"horizon\": 16, \"horizn\": 3", StringComparison.Ordinal)));
@@ -30,7 +30,7 @@ public class PolicyConfigTests
     [Fact]
     public void Warm_start_is_read_from_the_sampler_section_and_defaults_to_on()
     {
-        string json = File.ReadAllText(Path.Combine(Configs, "pusht_keypoints.json"));
+        var json = File.ReadAllText(Path.Combine(Configs, "pusht_keypoints.json"));
         Assert.True(PolicyConfig.FromJson(json).Sampler.WarmStart);
         Assert.False(PolicyConfig.FromJson(json.Replace("\"warm_start\": true", "\"warm_start\": false", StringComparison.Ordinal)).Sampler.WarmStart);
         // Checkpoints written before the setting existed have no key: they get the default.

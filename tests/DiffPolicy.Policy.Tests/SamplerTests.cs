@@ -111,7 +111,7 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
         using var scheduler = Create(kind, steps);
         var warm = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = window, WarmStart = true });
         var cold = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = window, WarmStart = false });
-        for (int seed = 0; seed < 3; seed++)
+        for (var seed = 0; seed < 3; seed++)
         {
             var cond = Condition(1, 100 + seed);
             using var generator = new Generator((ulong)seed);
@@ -151,8 +151,8 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
         using var cond = Condition(2, 1);
         using var generator = new Generator(9);
         sampler.Sample(cond, generator).Dispose();   // warm-up: lazily created tensors
-        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        for (int chunk = 0; chunk < 25; chunk++)
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (var chunk = 0; chunk < 25; chunk++)
             sampler.Sample(cond, generator).Dispose();
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
@@ -167,7 +167,7 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
         using var cond = Condition(2, 1);
         using var generator = new Generator(9);
         sampler.Sample(cond, generator).Dispose();   // warm-up: lazily created tensors
-        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         Assert.Throws<OperationCanceledException>(() => sampler.Sample(cond, generator, cancelled.Token));

@@ -23,7 +23,7 @@ public class SchedulerTests
     public void Alpha_bar_table_follows_the_cosine_formula()
     {
         Assert.Equal(0.999, Schedule.Betas[N - 1], 6);   // the cap
-        for (int t = 0; t < N; t++)
+        for (var t = 0; t < N; t++)
             Assert.Equal(AlphaBar(t), Schedule.AlphasCumprod[t], 1e-6 * Math.Max(1, 1 / AlphaBar(t)) * AlphaBar(t) + 1e-9);
     }
 
@@ -32,11 +32,11 @@ public class SchedulerTests
     {
         using var ddpm = new DdpmScheduler(Schedule, 100);
         Assert.Equal(Enumerable.Range(0, N).Reverse(), ddpm.Timesteps);
-        for (int j = 0; j < N - 1; j++)
+        for (var j = 0; j < N - 1; j++)
         {
-            int t = ddpm.Timesteps[j];
-            double beta = 1 - AlphaBar(t) / AlphaBar(t - 1);
-            double expected = (1 - AlphaBar(t - 1)) / (1 - AlphaBar(t)) * beta;
+            var t = ddpm.Timesteps[j];
+            var beta = 1 - AlphaBar(t) / AlphaBar(t - 1);
+            var expected = (1 - AlphaBar(t - 1)) / (1 - AlphaBar(t)) * beta;
             Assert.Equal(expected, ddpm.StepVariance(j), expected * 1e-4);
             Assert.Equal(Math.Sqrt(expected), ddpm.NoiseStd(j), Math.Sqrt(expected) * 1e-4);
         }
@@ -51,10 +51,10 @@ public class SchedulerTests
     public void Ddpm_mean_is_the_posterior_mean(int t, double x, double eps)
     {
         using var ddpm = new DdpmScheduler(Schedule, 100);
-        int j = N - 1 - t;
+        var j = N - 1 - t;
         double a = AlphaBar(t), ap = t > 0 ? AlphaBar(t - 1) : 1, beta = 1 - a / ap;
-        double x0 = Math.Clamp((x - Math.Sqrt(1 - a) * eps) / Math.Sqrt(a), -1, 1);
-        double expected = Math.Sqrt(ap) * beta / (1 - a) * x0 + Math.Sqrt(1 - beta) * (1 - ap) / (1 - a) * x;
+        var x0 = Math.Clamp((x - Math.Sqrt(1 - a) * eps) / Math.Sqrt(a), -1, 1);
+        var expected = Math.Sqrt(ap) * beta / (1 - a) * x0 + Math.Sqrt(1 - beta) * (1 - ap) / (1 - a) * x;
 
         var (mean, prediction) = Step(ddpm, j, x, eps);
         Assert.Equal(x0, prediction, 1e-5);
@@ -68,10 +68,10 @@ public class SchedulerTests
         Assert.Equal([90, 80, 70, 60, 50, 40, 30, 20, 10, 0], ddim.Timesteps);
         foreach (var (j, x, eps) in new[] { (3, 0.4, 0.9), (0, 1.7, -0.2), (9, 0.05, 0.3) })
         {
-            int t = ddim.Timesteps[j];
+            var t = ddim.Timesteps[j];
             double a = AlphaBar(t), ap = t - 10 >= 0 ? AlphaBar(t - 10) : 1;
-            double x0 = Math.Clamp((x - Math.Sqrt(1 - a) * eps) / Math.Sqrt(a), -1, 1);
-            double expected = Math.Sqrt(ap) * x0 + Math.Sqrt(1 - ap) * eps;
+            var x0 = Math.Clamp((x - Math.Sqrt(1 - a) * eps) / Math.Sqrt(a), -1, 1);
+            var expected = Math.Sqrt(ap) * x0 + Math.Sqrt(1 - ap) * eps;
             var (mean, _) = Step(ddim, j, x, eps);
             Assert.Equal(expected, mean, 1e-5);
         }
@@ -85,9 +85,9 @@ public class SchedulerTests
         var (_, prediction) = Step(ddpm, 50, 0.8, 0.6);
         Assert.Equal(0.6, prediction, 1e-6);
         using var ddim = new DdimScheduler(Schedule, 10, PredictionType.Sample);
-        int t = ddim.Timesteps[4];
+        var t = ddim.Timesteps[4];
         double a = AlphaBar(t), ap = AlphaBar(t - 10), x = 0.8, x0 = 0.6;
-        double epsHat = (x - Math.Sqrt(a) * x0) / Math.Sqrt(1 - a);
+        var epsHat = (x - Math.Sqrt(a) * x0) / Math.Sqrt(1 - a);
         var (mean, _) = Step(ddim, 4, x, x0);
         Assert.Equal(Math.Sqrt(ap) * x0 + Math.Sqrt(1 - ap) * epsHat, mean, 1e-5);
     }
@@ -116,9 +116,9 @@ public class SchedulerTests
         var (aT, sT, lT) = At(5);
         var (a0, s0, l0) = At(4);
         var (_, _, l1) = At(3);
-        double m0 = (x - s0 * eps) / a0;
+        var m0 = (x - s0 * eps) / a0;
         double h = lT - l0, r0 = (l0 - l1) / h, d1 = (m0 - m1) / r0;
-        double expected = sT / s0 * x - aT * (Math.Exp(-h) - 1) * m0 - 0.5 * aT * (Math.Exp(-h) - 1) * d1;
+        var expected = sT / s0 * x - aT * (Math.Exp(-h) - 1) * m0 - 0.5 * aT * (Math.Exp(-h) - 1) * d1;
         var (mean, prediction) = Step(dpm, 4, x, eps, m1);
         Assert.Equal(m0, prediction, 1e-5);
         Assert.Equal(expected, mean, 1e-5);
@@ -140,11 +140,11 @@ public class SchedulerTests
         using var noise = tensor(new[] { 1f, 2f, -1f, 0.5f }).reshape(2, 2);
         using var t = tensor(new long[] { 3, 97 });
         using var noisy = Schedule.AddNoise(x0, noise, t);
-        float[] values = noisy.data<float>().ToArray();
+        var values = noisy.data<float>().ToArray();
         double[] x = [0.5, -0.25, 1, 0], e = [1, 2, -1, 0.5];
-        for (int i = 0; i < 4; i++)
+        for (var i = 0; i < 4; i++)
         {
-            double a = AlphaBar(i < 2 ? 3 : 97);
+            var a = AlphaBar(i < 2 ? 3 : 97);
             Assert.Equal(Math.Sqrt(a) * x[i] + Math.Sqrt(1 - a) * e[i], values[i], 1e-5);
         }
         using var bad = tensor(new long[] { 3, 100 });

@@ -34,61 +34,82 @@ public class TorchOpsTests
         }
         var x = Tensor3(Batch, InChannels, Length, X);
         var y = mish.call(norm.call(conv.call(x)));
-        float[] actual = y.data<float>().ToArray();
+        var actual = y.data<float>().ToArray();
 
-        double[,,] expected = Reference();
-        int n = 0;
-        for (int b = 0; b < Batch; b++)
-            for (int o = 0; o < OutChannels; o++)
-                for (int t = 0; t < Length; t++)
+        var expected = Reference();
+        var n = 0;
+        for (var b = 0; b < Batch; b++)
+        {
+            for (var o = 0; o < OutChannels; o++)
+            {
+                for (var t = 0; t < Length; t++)
                     Assert.Equal(expected[b, o, t], actual[n++], 1e-5);
+            }
+        }
     }
 
     static Tensor Tensor3(int d0, int d1, int d2, Func<int, int, int, double> f)
     {
         var values = new float[d0 * d1 * d2];
-        int n = 0;
-        for (int a = 0; a < d0; a++)
-            for (int b = 0; b < d1; b++)
-                for (int c = 0; c < d2; c++)
+        var n = 0;
+        for (var a = 0; a < d0; a++)
+        {
+            for (var b = 0; b < d1; b++)
+            {
+                for (var c = 0; c < d2; c++)
                     values[n++] = (float)f(a, b, c);
+            }
+        }
+
         return tensor(values).reshape(d0, d1, d2);
     }
 
     static double[,,] Reference()
     {
         var conv = new double[Batch, OutChannels, Length];
-        for (int b = 0; b < Batch; b++)
-            for (int o = 0; o < OutChannels; o++)
-                for (int t = 0; t < Length; t++)
+        for (var b = 0; b < Batch; b++)
+        {
+            for (var o = 0; o < OutChannels; o++)
+            {
+                for (var t = 0; t < Length; t++)
                 {
-                    double s = Bias(o);
-                    for (int i = 0; i < InChannels; i++)
-                        for (int k = 0; k < Kernel; k++)
+                    var s = Bias(o);
+                    for (var i = 0; i < InChannels; i++)
+                    {
+                        for (var k = 0; k < Kernel; k++)
                         {
-                            int src = t + k - Kernel / 2;
+                            var src = t + k - Kernel / 2;
                             if (src >= 0 && src < Length) s += W(o, i, k) * (float)X(b, i, src);
                         }
+                    }
+
                     conv[b, o, t] = s;
                 }
+            }
+        }
 
         var result = new double[Batch, OutChannels, Length];
-        int perGroup = OutChannels / Groups;
-        for (int b = 0; b < Batch; b++)
-            for (int g = 0; g < Groups; g++)
+        var perGroup = OutChannels / Groups;
+        for (var b = 0; b < Batch; b++)
+        {
+            for (var g = 0; g < Groups; g++)
             {
                 var values = new List<double>();
-                for (int o = g * perGroup; o < (g + 1) * perGroup; o++)
-                    for (int t = 0; t < Length; t++) values.Add(conv[b, o, t]);
-                double mean = values.Average();
-                double variance = values.Select(v => (v - mean) * (v - mean)).Average();
-                for (int o = g * perGroup; o < (g + 1) * perGroup; o++)
-                    for (int t = 0; t < Length; t++)
+                for (var o = g * perGroup; o < (g + 1) * perGroup; o++)
+                    for (var t = 0; t < Length; t++) values.Add(conv[b, o, t]);
+                var mean = values.Average();
+                var variance = values.Select(v => (v - mean) * (v - mean)).Average();
+                for (var o = g * perGroup; o < (g + 1) * perGroup; o++)
+                {
+                    for (var t = 0; t < Length; t++)
                     {
-                        double z = (conv[b, o, t] - mean) / Math.Sqrt(variance + 1e-5) * Gamma(o) + Beta(o);
+                        var z = (conv[b, o, t] - mean) / Math.Sqrt(variance + 1e-5) * Gamma(o) + Beta(o);
                         result[b, o, t] = z * Math.Tanh(Math.Log(1 + Math.Exp(z)));
                     }
+                }
             }
+        }
+
         return result;
     }
 }

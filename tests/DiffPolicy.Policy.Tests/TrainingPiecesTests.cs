@@ -17,14 +17,14 @@ public class TrainingPiecesTests
         // dimension 0 spans [−3, 5]; dimension 1 is constant 7 (range below ε: only centred).
         float[] rows = [-3, 7, 5, 7, 1, 7, 0.5f, 7];
         var normalizer = LinearNormalizer.FitLimits(rows, 2);
-        float[] y = (float[])rows.Clone();
+        var y = (float[])rows.Clone();
         normalizer.Normalize(y);
         Assert.Equal(-1f, y[0], 6);
         Assert.Equal(1f, y[2], 6);
         Assert.Equal(2 * (1 - -3) / 8f - 1, y[4], 6);
         Assert.All(new[] { y[1], y[3], y[5], y[7] }, v => Assert.Equal(0f, v));
         normalizer.Unnormalize(y);
-        for (int i = 0; i < rows.Length; i++) Assert.Equal(rows[i], y[i], 5);
+        for (var i = 0; i < rows.Length; i++) Assert.Equal(rows[i], y[i], 5);
 
         Assert.Equal(0.875f, normalizer.Stats.Mean[0], 6);
         Assert.Equal((float)Math.Sqrt((Math.Pow(-3 - 0.875, 2) + Math.Pow(5 - 0.875, 2) + Math.Pow(1 - 0.875, 2) + Math.Pow(0.5 - 0.875, 2)) / 3), normalizer.Stats.Std[0], 5);
@@ -66,7 +66,7 @@ public class TrainingPiecesTests
         }
         var ema = new EmaModel(shadow);
         ema.Step(model, 10);
-        double d = ema.Decay(10);
+        var d = ema.Decay(10);
         Assert.Equal((float)((1 - d) * 2), shadow.weight!.data<float>()[1], 6);
         Assert.Equal((float)((1 - d) * 3), shadow.bias!.item<float>(), 6);
     }

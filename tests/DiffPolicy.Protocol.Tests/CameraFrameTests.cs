@@ -16,8 +16,17 @@ public class CameraFrameTests
         // A server from before image support writes {"name", "shape"} only.
         var old = Frames.Of(new Dictionary<string, object?>
         {
-            ["type"] = "welcome", ["protocol"] = 1, ["robot"] = "arm", ["server"] = "s", ["n_obs_steps"] = 2, ["horizon"] = 16,
-            ["n_action_steps"] = 8, ["action_dim"] = 2, ["control_hz"] = 10.0, ["robot_timeout_s"] = 10.0, ["max_frame_bytes"] = 1 << 20,
+            ["type"] = "welcome",
+            ["protocol"] = 1,
+            ["robot"] = "arm",
+            ["server"] = "s",
+            ["n_obs_steps"] = 2,
+            ["horizon"] = 16,
+            ["n_action_steps"] = 8,
+            ["action_dim"] = 2,
+            ["control_hz"] = 10.0,
+            ["robot_timeout_s"] = 10.0,
+            ["max_frame_bytes"] = 1 << 20,
             ["obs_keys"] = new object[] { new Dictionary<string, object?> { ["name"] = "keypoint", ["shape"] = new[] { 18 } } },
         });
         var key = Assert.Single(Assert.IsType<Welcome>(MessageCodec.Decode(old)).Policy.ObsKeys);

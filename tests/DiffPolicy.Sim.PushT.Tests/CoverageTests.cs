@@ -1,6 +1,6 @@
 using CsCheck;
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Physics;
-using DiffPolicy.Sim.PushT.Task;
 
 namespace DiffPolicy.Sim.PushT.Tests;
 

@@ -1,8 +1,8 @@
 using DiffPolicy.Data;
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Expert;
 using DiffPolicy.Sim.PushT.Physics;
 using DiffPolicy.Sim.PushT.Replay;
-using DiffPolicy.Sim.PushT.Task;
 
 namespace DiffPolicy.Sim.PushT.Tests;
 

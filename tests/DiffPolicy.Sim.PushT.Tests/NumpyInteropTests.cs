@@ -1,6 +1,6 @@
 using System.Globalization;
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Expert;
-using DiffPolicy.Sim.PushT.Task;
 
 namespace DiffPolicy.Sim.PushT.Tests;
 

@@ -1,5 +1,5 @@
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Physics;
-using DiffPolicy.Sim.PushT.Task;
 
 namespace DiffPolicy.Sim.PushT.Tests;
 

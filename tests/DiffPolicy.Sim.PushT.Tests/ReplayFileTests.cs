@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Replay;
-using DiffPolicy.Sim.PushT.Task;
 
 namespace DiffPolicy.Sim.PushT.Tests;
 

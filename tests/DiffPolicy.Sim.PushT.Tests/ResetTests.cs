@@ -1,5 +1,5 @@
 using System.Text.Json;
-using DiffPolicy.Sim.PushT.Task;
+using DiffPolicy.Sim.PushT.Env;
 
 namespace DiffPolicy.Sim.PushT.Tests;
 

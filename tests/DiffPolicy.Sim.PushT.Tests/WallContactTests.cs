@@ -1,7 +1,7 @@
 using System.Globalization;
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Physics;
 using DiffPolicy.Sim.PushT.Replay;
-using DiffPolicy.Sim.PushT.Task;
 using Xunit.Abstractions;
 
 namespace DiffPolicy.Sim.PushT.Tests;

@@ -19,7 +19,7 @@ internal static class Fixtures
 
     static string Existing(string folder, string file)
     {
-        string path = Path.Combine(Root, folder, file);
+        var path = Path.Combine(Root, folder, file);
         if (!File.Exists(path)) throw new FileNotFoundException($"Fixture '{path}' is missing from the repository.", path);
         return path;
     }

@@ -1,6 +1,6 @@
 using DiffPolicy.Data;
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Physics;
-using DiffPolicy.Sim.PushT.Task;
 using SkiaSharp;
 
 namespace DiffPolicy.Sim.PushT.Rendering;

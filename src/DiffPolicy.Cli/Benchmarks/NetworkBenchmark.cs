@@ -25,7 +25,7 @@ internal static class NetworkBenchmark
         var config = backends[0].Predictor.Config;
         var measurements = new List<NetworkMeasurement>();
         using var generator = new Generator(seed);
-        foreach (int rows in rowCounts)
+        foreach (var rows in rowCounts)
         {
             using var scope = NewDisposeScope();
             using var mode = inference_mode();
@@ -35,13 +35,13 @@ internal static class NetworkBenchmark
             var conditionings = backends.Select(b => b.Predictor.Condition(timestep, cond)).ToArray();
             var times = backends.Select(_ => new List<double>()).ToArray();
             var cpu = backends.Select(_ => new List<double>()).ToArray();
-            for (int call = -warmup; call < calls; call++)
+            for (var call = -warmup; call < calls; call++)
             {
-                for (int k = 0; k < backends.Count; k++)
+                for (var k = 0; k < backends.Count; k++)
                 {
-                    int b = (k + Math.Max(call, 0)) % backends.Count;
-                    double cpuStarted = ThreadCpu.Milliseconds();
-                    long started = Stopwatch.GetTimestamp();
+                    var b = (k + Math.Max(call, 0)) % backends.Count;
+                    var cpuStarted = ThreadCpu.Milliseconds();
+                    var started = Stopwatch.GetTimestamp();
                     using (var output = backends[b].Predictor.Denoise(sample, conditionings[b])) { }
                     if (call < 0) continue;
                     times[b].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -50,7 +50,7 @@ internal static class NetworkBenchmark
             }
             foreach (var conditioning in conditionings) conditioning.Dispose();
             double reference = Percentile(times[0], 0.5), cpuReference = Percentile(cpu[0], 0.5);
-            for (int b = 0; b < backends.Count; b++)
+            for (var b = 0; b < backends.Count; b++)
             {
                 double median = Percentile(times[b], 0.5), cpuMedian = Percentile(cpu[b], 0.5);
                 measurements.Add(new NetworkMeasurement(backends[b].Name, rows, calls, median, Percentile(times[b], 0.1), Percentile(times[b], 0.9),

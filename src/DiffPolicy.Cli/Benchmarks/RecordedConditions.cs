@@ -21,7 +21,7 @@ internal sealed class RecordedConditions
     public RecordedConditions(string path, PolicyConfig config, LinearNormalizer normalizer)
     {
         var data = ReplayBuffer.Load(path);
-        observations = data.Column(config.ObsKey, out int width);
+        observations = data.Column(config.ObsKey, out var width);
         if (width != config.ObsDim)
             throw new InvalidDataException($"'{path}': '{config.ObsKey}' has {width} values per step, the checkpoint expects obs_dim {config.ObsDim}.");
         normalizer.Normalize(observations);
@@ -39,9 +39,9 @@ internal sealed class RecordedConditions
     {
         var picks = randint(windowEnds.Length, [batch], generator: generator).data<long>().ToArray();
         var rows = new float[batch * nObsSteps * obsDim];
-        for (int i = 0; i < picks.Length; i++)
+        for (var i = 0; i < picks.Length; i++)
         {
-            int first = windowEnds[picks[i]] - nObsSteps + 1;
+            var first = windowEnds[picks[i]] - nObsSteps + 1;
             observations.AsSpan(first * obsDim, nObsSteps * obsDim).CopyTo(rows.AsSpan(i * nObsSteps * obsDim));
         }
         return tensor(rows, [batch, nObsSteps * obsDim]);

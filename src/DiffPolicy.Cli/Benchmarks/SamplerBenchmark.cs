@@ -50,16 +50,16 @@ internal sealed class SamplerBenchmark(IReadOnlyList<(string Name, INoisePredict
         using var generator = new Generator(seed);
         using var process = Process.GetCurrentProcess();
 
-        for (int chunk = -warmup; chunk < chunks; chunk++)
+        for (var chunk = -warmup; chunk < chunks; chunk++)
         {
             using var scope = NewDisposeScope();
             var cond = conditions?.Invoke(batch, generator) ?? randn([batch, backends[0].Predictor.Config.GlobalCondDim], generator: generator);
             using var noise = variants[0].Sampler.DrawNoise(batch, generator);
             var results = new SamplingResult[variants.Length];
             var cpu = new double[variants.Length];
-            for (int r = 0; r < variants.Length; r++)
+            for (var r = 0; r < variants.Length; r++)
             {
-                int v = (r + Math.Max(chunk, 0)) % variants.Length;
+                var v = (r + Math.Max(chunk, 0)) % variants.Length;
                 TorchRuntime.SetThreads(variants[v].Threads);
                 process.Refresh();
                 var cpuBefore = process.TotalProcessorTime;
@@ -68,7 +68,7 @@ internal sealed class SamplerBenchmark(IReadOnlyList<(string Name, INoisePredict
                 process.Refresh();
                 cpu[v] = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
             }
-            for (int v = 0; chunk >= 0 && v < variants.Length; v++)
+            for (var v = 0; chunk >= 0 && v < variants.Length; v++)
             {
                 var stats = results[v].Stats;
                 var reference = results[Array.FindIndex(variants, x => x.Threads == variants[v].Threads && x.Backend == variants[v].Backend)];
@@ -85,7 +85,7 @@ internal sealed class SamplerBenchmark(IReadOnlyList<(string Name, INoisePredict
         {
             var sequential = variants.First(x => x.Threads == v.Threads && x.Backend == v.Backend);
             var o = v.Sampler.Options;
-            bool parallel = o.Method == SamplerMethod.Paradigms;
+            var parallel = o.Method == SamplerMethod.Paradigms;
             return new SamplerMeasurement(
                 v.Backend, v.Threads, name, scheduler.Steps, parallel ? "ParaDiGMS" : "sequential", parallel ? o.Window : 1,
                 parallel ? (o.WarmStart ? "warm" : "cold") + (o.BatchWindows == BatchWindows.Lockstep ? ", lockstep" : "") : "-", parallel ? o.Workers : 1, parallel ? o.Tolerance : 0,
@@ -99,7 +99,7 @@ internal sealed class SamplerBenchmark(IReadOnlyList<(string Name, INoisePredict
     static double Percentile(List<double> values, double q)
     {
         var sorted = values.Order().ToArray();
-        double rank = q * (sorted.Length - 1);
+        var rank = q * (sorted.Length - 1);
         int low = (int)Math.Floor(rank), high = (int)Math.Ceiling(rank);
         return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
     }

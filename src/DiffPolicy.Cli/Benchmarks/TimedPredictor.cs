@@ -26,7 +26,7 @@ internal sealed class TimedPredictor(INoisePredictor inner) : INoisePredictor
 
     public INoiseConditioning Condition(Tensor timestep, Tensor globalCond)
     {
-        double started = ThreadCpu.Milliseconds();
+        var started = ThreadCpu.Milliseconds();
         try
         {
             return inner.Condition(timestep, globalCond);
@@ -39,7 +39,7 @@ internal sealed class TimedPredictor(INoisePredictor inner) : INoisePredictor
 
     public Tensor Denoise(Tensor sample, INoiseConditioning conditioning)
     {
-        double started = ThreadCpu.Milliseconds();
+        var started = ThreadCpu.Milliseconds();
         try
         {
             return inner.Denoise(sample, conditioning);

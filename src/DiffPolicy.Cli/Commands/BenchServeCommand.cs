@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using DiffPolicy.Cli.Serving;
 using DiffPolicy.Cli.Soak;
 using DiffPolicy.Control;
 using DiffPolicy.Data;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DiffPolicy.Data;
-using DiffPolicy.Sim.PushT.Task;
+using DiffPolicy.Sim.PushT.Env;
 using Spectre.Console;
 
 namespace DiffPolicy.Cli.Commands;

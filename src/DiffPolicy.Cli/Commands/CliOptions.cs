@@ -44,7 +44,7 @@ internal static class CliOptions
     {
         var real = typeof(T) == typeof(double) || typeof(T) == typeof(float);
         var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Join(' ', result.Tokens.Select(t => t.Value));
-        if (T.TryParse(text, real ? NumberStyles.Float : NumberStyles.Integer, CultureInfo.InvariantCulture, out T value) && value >= min && value <= max)
+        if (T.TryParse(text, real ? NumberStyles.Float : NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
             return value;
         result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} takes {(real ? "a number" : "a whole number")} in [{min}, {max}], not '{text}'."));
         return null;

@@ -2,11 +2,12 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using DiffPolicy.Cli.Evaluation;
+using DiffPolicy.Cli.Serving;
 using DiffPolicy.Control;
 using DiffPolicy.Data;
 using DiffPolicy.Policy;
+using DiffPolicy.Sim.PushT.Env;
 using NetMQ;
-using DiffPolicy.Sim.PushT.Task;
 using Spectre.Console;
 
 namespace DiffPolicy.Cli.Commands;
@@ -49,9 +50,9 @@ internal sealed class EvalCommand : VerbCommand<EvalCommand.Settings>
         Description = $"latency: d, 0–{MaxLatencySteps}, or auto = ceil(p95 of measured inference / dt) (the default); realtime: the steps a robot marks frozen when it sends its plan (default: its slowest recent round trip). [0–{MaxLatencySteps}, auto]",
         CustomParser = result =>
         {
-            string text = string.Join(' ', result.Tokens.Select(t => t.Value));
+            var text = string.Join(' ', result.Tokens.Select(t => t.Value));
             if (text == "auto") return null;
-            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int d) && d <= MaxLatencySteps) return d;
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var d) && d <= MaxLatencySteps) return d;
             result.AddError($"--latency-steps takes 0–{MaxLatencySteps} or auto, not '{text}'.");
             return null;
         },

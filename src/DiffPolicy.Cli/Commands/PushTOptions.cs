@@ -22,7 +22,7 @@ internal static class PushTOptions
         ArgumentNullException.ThrowIfNull(policy);
         if (policy.ObsKeys.Count != 1 || policy.ObsKeys[0].Length != PushTRobot.KeypointValues || policy.ActionDim != 2)
         {
-            string observes = string.Join(", ", policy.ObsKeys.Select(k => $"{k.Name} [{string.Join("×", k.Shape)}]"));
+            var observes = string.Join(", ", policy.ObsKeys.Select(k => $"{k.Name} [{string.Join("×", k.Shape)}]"));
             throw new CliInputException("--checkpoint",
                 $"'{checkpoint}' observes {observes} and acts in {policy.ActionDim} dimensions; PushT observes {PushTRobot.KeypointValues} keypoint values and acts in 2.");
         }

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Expert;
 using DiffPolicy.Sim.PushT.Rendering;
-using DiffPolicy.Sim.PushT.Task;
 using Spectre.Console;
 
 namespace DiffPolicy.Cli.Commands;

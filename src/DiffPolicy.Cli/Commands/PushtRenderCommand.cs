@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Expert;
 using DiffPolicy.Sim.PushT.Rendering;
-using DiffPolicy.Sim.PushT.Task;
 using Spectre.Console;
 
 namespace DiffPolicy.Cli.Commands;

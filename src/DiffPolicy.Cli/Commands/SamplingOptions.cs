@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using DiffPolicy.Policy;
 using DiffPolicy.Policy.Sampling;
+using DiffPolicy.Policy.Schedulers;
 
 namespace DiffPolicy.Cli.Commands;
 

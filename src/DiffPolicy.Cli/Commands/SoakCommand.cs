@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using DiffPolicy.Cli.Serving;
 using DiffPolicy.Cli.Soak;
 using DiffPolicy.Control;
 using DiffPolicy.Data;

@@ -1,6 +1,6 @@
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Physics;
 using DiffPolicy.Sim.PushT.Rendering;
-using DiffPolicy.Sim.PushT.Task;
 
 namespace DiffPolicy.Cli.Commands;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using DiffPolicy.Control;
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Physics;
 using DiffPolicy.Sim.PushT.Robot;
-using DiffPolicy.Sim.PushT.Task;
 
 namespace DiffPolicy.Cli.Evaluation;
 
@@ -40,7 +40,7 @@ public sealed class DirectEpisodes : IEpisodeRunner
             var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             timings.Add(new ChunkTiming(ms, ms, chunk.Iterations, chunk.Evaluations));
             var actions = new Vec2[chunk.Actions.Length / 2];
-            for (int k = 0; k < actions.Length; k++) actions[k] = new Vec2(chunk.Actions[2 * k], chunk.Actions[2 * k + 1]);
+            for (var k = 0; k < actions.Length; k++) actions[k] = new Vec2(chunk.Actions[2 * k], chunk.Actions[2 * k + 1]);
             return actions;
         });
         if (execution.Mode == EvalMode.Lockstep)

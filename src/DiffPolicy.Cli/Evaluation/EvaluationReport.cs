@@ -37,8 +37,8 @@ public static class WilsonInterval
         ArgumentOutOfRangeException.ThrowIfGreaterThan(successes, trials);
         if (trials == 0) return [0, 1];
         double n = trials, p = successes / n, z2 = z * z;
-        double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
-        double half = z / (1 + z2 / n) * Math.Sqrt(p * (1 - p) / n + z2 / (4 * n * n));
+        var centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+        var half = z / (1 + z2 / n) * Math.Sqrt(p * (1 - p) / n + z2 / (4 * n * n));
         return [Math.Max(0, centre - half), Math.Min(1, centre + half)];
     }
 }
@@ -77,9 +77,9 @@ public sealed record EvaluationReport(
         ArgumentNullException.ThrowIfNull(execution);
         ArgumentNullException.ThrowIfNull(records);
         var episodes = records.Select(r => r.Result).ToList();
-        int actions = episodes.Sum(e => e.Steps);
-        int chunks = episodes.Sum(e => e.Chunks);
-        int successes = episodes.Count(e => e.Success);
+        var actions = episodes.Sum(e => e.Steps);
+        var chunks = episodes.Sum(e => e.Chunks);
+        var successes = episodes.Count(e => e.Success);
         return new EvaluationReport(
             checkpoint, sampler, transport, Name(execution.Mode), execution.LatencySteps, Name(execution.Seam), episodes.Count,
             episodes.Count == 0 ? 0 : episodes.Average(e => e.Score),

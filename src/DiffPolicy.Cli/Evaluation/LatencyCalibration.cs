@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using DiffPolicy.Control;
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Robot;
-using DiffPolicy.Sim.PushT.Task;
 
 namespace DiffPolicy.Cli.Evaluation;
 
@@ -26,7 +26,7 @@ public static class LatencyCalibration
         policy.Reset(robot);
         try
         {
-            for (int i = 0; i < chunks; i++)
+            for (var i = 0; i < chunks; i++)
             {
                 Protocol.PlanPrior? prior = null;
                 if (seam == ChunkSeam.Inpaint && previous is not null)

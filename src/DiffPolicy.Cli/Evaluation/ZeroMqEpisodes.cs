@@ -1,8 +1,8 @@
 using DiffPolicy.Cli.Commands;
 using DiffPolicy.Control;
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Physics;
 using DiffPolicy.Sim.PushT.Robot;
-using DiffPolicy.Sim.PushT.Task;
 
 namespace DiffPolicy.Cli.Evaluation;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using DiffPolicy.Cli.Commands;
 using DiffPolicy.Control;
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Robot;
-using DiffPolicy.Sim.PushT.Task;
 using HdrHistogram;
 
 namespace DiffPolicy.Cli.Soak;

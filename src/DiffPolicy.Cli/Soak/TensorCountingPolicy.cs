@@ -18,7 +18,7 @@ internal sealed class TensorCountingPolicy(IChunkPolicy inner) : IChunkPolicy
     /// <summary>Live tensors after the latest chunk with none running (at construction before the first).</summary>
     public long LiveTensors => Interlocked.Read(ref liveTensors);
 
-    public ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken)
+    public InferenceResult Infer(ObservationWindow window, CancellationToken cancellationToken)
     {
         var result = inner.Infer(window, cancellationToken);
         Interlocked.Exchange(ref liveTensors, Tensor.TotalCount);

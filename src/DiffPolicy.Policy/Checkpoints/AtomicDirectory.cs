@@ -11,9 +11,9 @@ public static class AtomicDirectory
     public static void Write(string directory, Action<string> writeContents)
     {
         ArgumentNullException.ThrowIfNull(writeContents);
-        string target = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
-        string staging = target + ".tmp";
-        string old = target + ".old";
+        var target = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
+        var staging = target + ".tmp";
+        var old = target + ".old";
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
         try
@@ -38,7 +38,7 @@ public static class AtomicDirectory
     /// <summary>The directory to read: itself, or its <c>.old</c> copy if a swap was interrupted.</summary>
     public static string Resolve(string directory)
     {
-        string target = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
+        var target = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
         if (Directory.Exists(target)) return target;
         if (Directory.Exists(target + ".old")) return target + ".old";
         throw new DirectoryNotFoundException($"Checkpoint directory '{directory}' does not exist.");

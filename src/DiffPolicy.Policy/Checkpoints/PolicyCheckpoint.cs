@@ -36,7 +36,7 @@ public static class PolicyCheckpoint
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(normalizers);
         config.Validate();
-        foreach (string field in NormalizerFields(config))
+        foreach (var field in NormalizerFields(config))
             if (!normalizers.ContainsKey(field)) throw new ArgumentException($"no normalizer for '{field}'.", nameof(normalizers));
         if ((encoder is null) != (config.ObsEncoder is null)) throw new ArgumentException("an encoder goes with an obs_encoder config.", nameof(encoder));
         AtomicDirectory.Write(directory, staging =>
@@ -73,7 +73,7 @@ public static class PolicyCheckpoint
     /// <summary>Reads a checkpoint; networks are strict-loaded, in eval mode, on <paramref name="device"/>, prepared for inference.</summary>
     public static PolicyParts LoadParts(string directory, Device? device = null)
     {
-        string dir = AtomicDirectory.Resolve(directory);
+        var dir = AtomicDirectory.Resolve(directory);
         var config = PolicyConfig.Load(Path.Combine(dir, ConfigFile));
         var network = new ConditionalUnet1D(config.Model with { Horizon = config.Horizon });
         MultiImageObsEncoder? encoder = null;
@@ -90,7 +90,7 @@ public static class PolicyCheckpoint
                 encoder.eval();
                 if (device != null) encoder.to(device);
             }
-            string normalizerPath = Path.Combine(dir, NormalizerFile);
+            var normalizerPath = Path.Combine(dir, NormalizerFile);
             var stored = StateDictFile.Read(normalizerPath);
             try
             {
@@ -131,7 +131,7 @@ public static class PolicyCheckpoint
         }
         foreach (var o in config.Observations)
         {
-            int dim = normalizers[o.Key].Dim;
+            var dim = normalizers[o.Key].Dim;
             // The original reshapes to (−1, D) before scaling: any D that divides one row works the same way.
             Require(o.Key, o.IsRgb ? o.Length % dim == 0 : dim == o.Length, o.IsRgb ? "a divisor of the image size (1 for the [0, 1] → [−1, 1] range)" : $"{o.Length}");
         }

@@ -38,7 +38,7 @@ public static class StateDictFile
     static Dictionary<string, Tensor> ReadTorchSave(string path)
     {
         using var stream = File.OpenRead(path);
-        Hashtable table = PyTorchUnpickler.UnpickleStateDict(stream);
+        var table = PyTorchUnpickler.UnpickleStateDict(stream);
         var result = new Dictionary<string, Tensor>();
         foreach (DictionaryEntry entry in table)
         {
@@ -56,22 +56,22 @@ public static class StateDictFile
         var keys = tensors.Keys.Order(StringComparer.Ordinal).ToList();
         var header = new Dictionary<string, object>();
         long offset = 0;
-        foreach (string key in keys)
+        foreach (var key in keys)
         {
             var tensor = tensors[key];
-            long length = tensor.NumberOfElements * tensor.ElementSize;
+            var length = tensor.NumberOfElements * tensor.ElementSize;
             header[key] = new { dtype = DTypeName(tensor.dtype), shape = tensor.shape, data_offsets = new[] { offset, offset + length } };
             offset += length;
         }
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
-        int padded = (json.Length + 7) / 8 * 8;
+        var json = JsonSerializer.SerializeToUtf8Bytes(header);
+        var padded = (json.Length + 7) / 8 * 8;
 
         using var stream = File.Create(path);
         using var writer = new BinaryWriter(stream);
         writer.Write((ulong)padded);
         writer.Write(json);
         writer.Write(Encoding.ASCII.GetBytes(new string(' ', padded - json.Length)));
-        foreach (string key in keys)
+        foreach (var key in keys)
         {
             using var cpu = tensors[key].detach().cpu().contiguous();
             writer.Write(cpu.bytes);

@@ -23,7 +23,7 @@ internal sealed class OnnxGraph
     /// <param name="attributes">long, float, string or long[] values.</param>
     public string Node(string op, string[] operands, params (string Name, object Value)[] attributes)
     {
-        string output = $"{op.ToLowerInvariant()}_{next++}";
+        var output = $"{op.ToLowerInvariant()}_{next++}";
         nodes.Add((op, operands, output, attributes));
         return output;
     }
@@ -76,23 +76,29 @@ internal sealed class OnnxGraph
             .Message(7, graph =>
             {
                 foreach (var (op, operands, output, attributes) in nodes)
+                {
                     graph.Message(1, node =>
                     {
-                        foreach (string operand in operands) node.String(1, operand);
+                        foreach (var operand in operands) node.String(1, operand);
                         node.String(2, output);
                         node.String(3, output);
                         node.String(4, op);
                         foreach (var (name, value) in attributes) node.Message(5, attribute => Attribute(attribute, name, value));
                     });
+                }
+
                 graph.String(2, graphName);
                 foreach (var (name, shape, type, data) in initializers)
+                {
                     graph.Message(5, tensor =>
                     {
-                        foreach (long dim in shape) tensor.Int(1, dim);
+                        foreach (var dim in shape) tensor.Int(1, dim);
                         tensor.Int(2, type);
                         tensor.String(8, name);
                         tensor.Bytes(9, data);
                     });
+                }
+
                 foreach (var value in inputs) graph.Message(11, info => ValueInfo(info, value));
                 foreach (var value in outputs) graph.Message(12, info => ValueInfo(info, value));
             })
@@ -110,11 +116,13 @@ internal sealed class OnnxGraph
             tensor.Message(2, shape =>
             {
                 foreach (var axis in value.Shape)
+                {
                     shape.Message(1, dim =>
                     {
                         if (axis is string symbol) dim.String(2, symbol);
                         else dim.Int(1, Convert.ToInt64(axis, System.Globalization.CultureInfo.InvariantCulture));
                     });
+                }
             });
         }));
     }
@@ -138,7 +146,7 @@ internal sealed class OnnxGraph
                 attribute.String(4, s).Int(20, StringAttribute);
                 break;
             case long[] list:
-                foreach (long i in list) attribute.Int(8, i);
+                foreach (var i in list) attribute.Int(8, i);
                 attribute.Int(20, IntsAttribute);
                 break;
             default:

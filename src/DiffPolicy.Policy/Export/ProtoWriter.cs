@@ -46,7 +46,7 @@ internal sealed class ProtoWriter
     public ProtoWriter PackedInts(int field, IEnumerable<long> values)
     {
         var inner = new ProtoWriter();
-        foreach (long value in values) inner.Varint((ulong)value);
+        foreach (var value in values) inner.Varint((ulong)value);
         return Bytes(field, inner.stream.GetBuffer().AsSpan(0, (int)inner.stream.Length));
     }
 

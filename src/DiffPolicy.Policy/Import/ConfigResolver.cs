@@ -63,7 +63,7 @@ public sealed class ConfigResolver(ConfigNode root, string source)
     {
         var parts = new List<(bool, string)>();
         var literal = new StringBuilder();
-        int i = 0;
+        var i = 0;
         while (i < text.Length)
         {
             if (text[i] == '\\' && i + 2 < text.Length && text[i + 1] == '$' && text[i + 2] == '{')
@@ -74,7 +74,7 @@ public sealed class ConfigResolver(ConfigNode root, string source)
             }
             if (text[i] == '$' && i + 1 < text.Length && text[i + 1] == '{')
             {
-                int end = MatchingBrace(text, i + 1);
+                var end = MatchingBrace(text, i + 1);
                 if (literal.Length > 0) parts.Add((false, literal.ToString()));
                 literal.Clear();
                 parts.Add((true, text[(i + 2)..end]));
@@ -90,11 +90,11 @@ public sealed class ConfigResolver(ConfigNode root, string source)
     /// <summary>Index of the '}' closing the '{' at <paramref name="open"/>, skipping quoted text and nested braces.</summary>
     static int MatchingBrace(string text, int open)
     {
-        int depth = 0;
-        char quote = '\0';
-        for (int i = open; i < text.Length; i++)
+        var depth = 0;
+        var quote = '\0';
+        for (var i = open; i < text.Length; i++)
         {
-            char c = text[i];
+            var c = text[i];
             if (quote != '\0')
             {
                 if (c == '\\') i++;
@@ -140,14 +140,14 @@ public sealed class ConfigResolver(ConfigNode root, string source)
 
     object? Interpolate(string inner, ConfigNode at)
     {
-        string body = inner.Trim();
-        int colon = ResolverColon(body);
+        var body = inner.Trim();
+        var colon = ResolverColon(body);
         if (colon < 0)
         {
             var target = Select(body, at, absolute: false) ?? throw Error(at, $"'${{{body}}}' refers to a key that does not exist.");
             return ResolveNode(target);
         }
-        string name = body[..colon].Trim();
+        var name = body[..colon].Trim();
         var args = SplitArgs(body[(colon + 1)..]);
         switch (name)
         {
@@ -168,7 +168,7 @@ public sealed class ConfigResolver(ConfigNode root, string source)
             case "oc.select":
                 {
                     if (args.Count is < 1 or > 2) throw Error(at, $"oc.select takes a key and an optional default, got {args.Count} arguments.");
-                    string key = StrOf(Argument(args[0], at), at);
+                    var key = StrOf(Argument(args[0], at), at);
                     var target = Select(key, at, absolute: false);
                     return target is not null ? ResolveNode(target) : args.Count == 2 ? Argument(args[1], at) : null;
                 }
@@ -181,9 +181,9 @@ public sealed class ConfigResolver(ConfigNode root, string source)
     /// <summary>Index of the ':' after a resolver name (letters, digits, '_', '.'), or −1 for a node reference.</summary>
     static int ResolverColon(string body)
     {
-        for (int i = 0; i < body.Length; i++)
+        for (var i = 0; i < body.Length; i++)
         {
-            char c = body[i];
+            var c = body[i];
             if (c == ':') return i > 0 ? i : -1;
             if (!(char.IsLetterOrDigit(c) || c is '_' or '.' or ' ')) return -1;
         }
@@ -194,19 +194,28 @@ public sealed class ConfigResolver(ConfigNode root, string source)
     {
         var args = new List<string>();
         int depth = 0, start = 0;
-        char quote = '\0';
-        for (int i = 0; i < text.Length; i++)
+        var quote = '\0';
+        for (var i = 0; i < text.Length; i++)
         {
-            char c = text[i];
+            var c = text[i];
             if (quote != '\0')
             {
                 if (c == '\\') i++;
                 else if (c == quote) quote = '\0';
                 continue;
             }
-            if (c is '\'' or '"') quote = c;
-            else if (c == '{') depth++;
-            else if (c == '}') depth--;
+            if (c is '\'' or '"')
+            {
+                quote = c;
+            }
+            else if (c == '{')
+            {
+                depth++;
+            }
+            else if (c == '}')
+            {
+                depth--;
+            }
             else if (c == ',' && depth == 0)
             {
                 args.Add(text[start..i]);
@@ -220,11 +229,11 @@ public sealed class ConfigResolver(ConfigNode root, string source)
     /// <summary>A resolver argument: a quoted string (interpolations inside substituted), one interpolation (typed), or unquoted text.</summary>
     object? Argument(string raw, ConfigNode at)
     {
-        string arg = raw.Trim();
+        var arg = raw.Trim();
         if (arg.Length >= 2 && arg[0] is '\'' or '"' && arg[^1] == arg[0])
         {
             var unquoted = new StringBuilder();
-            for (int i = 1; i < arg.Length - 1; i++)
+            for (var i = 1; i < arg.Length - 1; i++)
             {
                 if (arg[i] == '\\' && i + 1 < arg.Length - 1 && arg[i + 1] == arg[0]) i++;
                 unquoted.Append(arg[i]);
@@ -238,8 +247,8 @@ public sealed class ConfigResolver(ConfigNode root, string source)
             "null" or "None" => null,
             "true" or "True" => true,
             "false" or "False" => false,
-            _ when long.TryParse(arg, NumberStyles.Integer, CultureInfo.InvariantCulture, out long l) => l,
-            _ when double.TryParse(arg, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
+            _ when long.TryParse(arg, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) => l,
+            _ when double.TryParse(arg, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
             _ => arg,
         };
     }
@@ -250,23 +259,23 @@ public sealed class ConfigResolver(ConfigNode root, string source)
     /// </summary>
     ConfigNode? Select(string path, ConfigNode at, bool absolute)
     {
-        ConfigNode? node = Root;
-        string rest = path.Trim();
+        var node = Root;
+        var rest = path.Trim();
         if (!absolute && rest.StartsWith('.'))
         {
-            int dots = rest.TakeWhile(c => c == '.').Count();
+            var dots = rest.TakeWhile(c => c == '.').Count();
             node = at.Parent;
-            for (int i = 1; i < dots && node is not null; i++) node = node.Parent;
+            for (var i = 1; i < dots && node is not null; i++) node = node.Parent;
             rest = rest[dots..];
         }
         if (rest.Length == 0) return node;
-        foreach (string part in rest.Replace("[", ".", StringComparison.Ordinal).Replace("]", "", StringComparison.Ordinal).Split('.'))
+        foreach (var part in rest.Replace("[", ".", StringComparison.Ordinal).Replace("]", "", StringComparison.Ordinal).Split('.'))
         {
             node = Follow(node);
             node = node switch
             {
                 ConfigMap map => map[part],
-                ConfigList list when int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int index) && index < list.Items.Count => list.Items[index],
+                ConfigList list when int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < list.Items.Count => list.Items[index],
                 _ => null,
             };
             if (node is null) return null;
@@ -276,7 +285,7 @@ public sealed class ConfigResolver(ConfigNode root, string source)
 
     ConfigNode? Follow(ConfigNode? node)
     {
-        for (int hops = 0; node is ConfigValue { Value: string text } && hops < 32; hops++)
+        for (var hops = 0; node is ConfigValue { Value: string text } && hops < 32; hops++)
         {
             var parts = Split(text);
             if (parts.Count != 1 || !parts[0].Interpolation || ResolverColon(parts[0].Text.Trim()) >= 0) return node;

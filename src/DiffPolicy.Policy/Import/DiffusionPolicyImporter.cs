@@ -64,15 +64,15 @@ public static class DiffusionPolicyImporter
 
         var cfg = new ConfigResolver(ConfigNode.FromPickle(cfgObject, path), path);
         var reader = new CfgReader(cfg, path);
-        string target = reader.String("policy._target_");
+        var target = reader.String("policy._target_");
         if (target is not (LowdimTarget or ImageTarget))
             throw new InvalidDataException($"'{path}': policy._target_ is {target}, which is not supported ({Supported}).");
 
-        bool usedEma = states.TryGetValue("ema_model", out var ema) && ema is OrderedDictionary<object, object?>;
+        var usedEma = states.TryGetValue("ema_model", out var ema) && ema is OrderedDictionary<object, object?>;
         var stateObject = usedEma ? ema : states.TryGetValue("model", out var model) ? model : null;
         if (stateObject is not OrderedDictionary<object, object?> stateDict)
             throw new InvalidDataException($"'{path}': state_dicts has neither 'ema_model' nor 'model'.");
-        string stateName = usedEma ? "state_dicts.ema_model" : "state_dicts.model";
+        var stateName = usedEma ? "state_dicts.ema_model" : "state_dicts.model";
 
         var (config, observationFields) = target == LowdimTarget ? LowdimConfig(reader) : ImageConfig(reader);
         config = config with { Task = reader.OptionalString("task.name") ?? config.Task, ControlHz = reader.OptionalNumber("task.env_runner.fps") ?? 10, Source = target };
@@ -92,7 +92,7 @@ public static class DiffusionPolicyImporter
         var unexpected = new List<string>();
         foreach (var (keyObject, value) in stateDict)
         {
-            string key = keyObject as string ?? throw new InvalidDataException($"'{path}': {stateName} has a key that is not a string.");
+            var key = keyObject as string ?? throw new InvalidDataException($"'{path}': {stateName} has a key that is not a string.");
             if (value is not TensorRef t) throw new InvalidDataException($"'{path}': {stateName}.{key} is not a tensor.");
             if (key.EndsWith("_dummy_variable", StringComparison.Ordinal) && t.Size.Aggregate(1L, (a, b) => a * b) == 0) continue;
             if (key.StartsWith("model.", StringComparison.Ordinal)) unet[key["model.".Length..]] = t;
@@ -117,7 +117,7 @@ public static class DiffusionPolicyImporter
                 encoder.eval();
             }
             var normalizers = new Dictionary<string, LinearNormalizer>();
-            foreach (string field in observationFields.Append(PolicyCheckpoint.ActionField))
+            foreach (var field in observationFields.Append(PolicyCheckpoint.ActionField))
             {
                 normalizers[field] = LinearNormalizer.FromStateDict(field, key =>
                 {
@@ -201,7 +201,7 @@ public static class DiffusionPolicyImporter
             throw cfg.Unsupported($"{p}.obs_as_global_cond is false (observations by inpainting); supported: obs_as_global_cond true");
         cfg.RequireTarget($"{e}._target_", EncoderTarget);
         cfg.RequireTarget($"{e}.rgb_model._target_", ResnetGetter);
-        string backbone = cfg.String($"{e}.rgb_model.name");
+        var backbone = cfg.String($"{e}.rgb_model.name");
         if (backbone != "resnet18") throw cfg.Unsupported($"{e}.rgb_model.name is {backbone}; supported: resnet18");
         if (cfg.OptionalString($"{e}.rgb_model.weights") is "r3m" or "R3M") throw cfg.Unsupported($"{e}.rgb_model.weights is r3m; supported: torchvision resnet18");
 
@@ -210,7 +210,7 @@ public static class DiffusionPolicyImporter
         foreach (var (key, value) in meta)
         {
             var attr = value as OrderedDictionary<string, object?> ?? throw cfg.Invalid($"{p}.shape_meta.obs.{key} is not a map");
-            string type = attr.TryGetValue("type", out var t) ? t as string ?? "low_dim" : "low_dim";
+            var type = attr.TryGetValue("type", out var t) ? t as string ?? "low_dim" : "low_dim";
             if (type is not ("rgb" or "low_dim")) throw cfg.Unsupported($"{p}.shape_meta.obs.{key}.type is {type}; supported: rgb, low_dim");
             var shape = CfgReader.Ints(attr.TryGetValue("shape", out var s) ? s : null) ?? throw cfg.Invalid($"{p}.shape_meta.obs.{key}.shape is not a list of integers");
             var spec = new ObservationSpec(key, shape, type);
@@ -277,20 +277,20 @@ public static class DiffusionPolicyImporter
 
     static NoiseSchedulerConfig SchedulerConfig(CfgReader cfg, string policy)
     {
-        string s = $"{policy}.noise_scheduler";
+        var s = $"{policy}.noise_scheduler";
         cfg.RequireTarget($"{s}._target_", SchedulerTarget);
-        string beta = cfg.OptionalString($"{s}.beta_schedule") ?? "linear";
+        var beta = cfg.OptionalString($"{s}.beta_schedule") ?? "linear";
         if (beta != "squaredcos_cap_v2") throw cfg.Unsupported($"{s}.beta_schedule is {beta}; supported: squaredcos_cap_v2");
-        string variance = cfg.OptionalString($"{s}.variance_type") ?? "fixed_small";
+        var variance = cfg.OptionalString($"{s}.variance_type") ?? "fixed_small";
         if (variance != "fixed_small") throw cfg.Unsupported($"{s}.variance_type is {variance}; supported: fixed_small");
-        string prediction = cfg.OptionalString($"{s}.prediction_type") ?? "epsilon";
+        var prediction = cfg.OptionalString($"{s}.prediction_type") ?? "epsilon";
         var predictionType = prediction switch
         {
             "epsilon" => PredictionType.Epsilon,
             "sample" => PredictionType.Sample,
             _ => throw cfg.Unsupported($"{s}.prediction_type is {prediction}; supported: epsilon, sample"),
         };
-        int train = cfg.OptionalInt($"{s}.num_train_timesteps") ?? 1000;
+        var train = cfg.OptionalInt($"{s}.num_train_timesteps") ?? 1000;
         return new NoiseSchedulerConfig
         {
             NumTrainTimesteps = train,
@@ -358,7 +358,7 @@ public static class DiffusionPolicyImporter
 
         public void RequireTarget(string path, string expected)
         {
-            string? target = Has(path) ? Resolve(path) as string : null;
+            var target = Has(path) ? Resolve(path) as string : null;
             if (target != expected) throw Unsupported($"{path} is {target ?? "missing"}; supported: {expected}");
         }
 

@@ -29,7 +29,7 @@ public static class GoldenCheck
         var globalCond = Array("global_cond");
         if (globalCond.Shape.Count != 2 || globalCond.Shape[1] != config.NObsSteps * config.ObsDim)
             throw new InvalidDataException($"'{goldenPath}': global_cond has shape ({string.Join(", ", globalCond.Shape)}), the policy makes (B, {config.NObsSteps * config.ObsDim}).");
-        int batch = globalCond.Shape[0];
+        var batch = globalCond.Shape[0];
         var observations = new Dictionary<string, float[]>();
         foreach (var input in config.Inputs)
         {
@@ -42,7 +42,7 @@ public static class GoldenCheck
                 throw new InvalidDataException($"'{goldenPath}': '{input.Key}' has {steps} steps of {row} values; the policy needs {config.NObsSteps} of {input.Length}.");
             var values = raw.ToFloat32();
             var first = new float[batch * config.NObsSteps * row];
-            for (int b = 0; b < batch; b++)
+            for (var b = 0; b < batch; b++)
                 values.AsSpan(b * steps * row, config.NObsSteps * row).CopyTo(first.AsSpan(b * config.NObsSteps * row));
             observations[input.Key] = first;
         }
@@ -66,7 +66,7 @@ public static class GoldenCheck
         var action = Array("action").ToFloat32();
         if (naction.Length != action.Length) throw new InvalidDataException($"'{goldenPath}': naction and action differ in size.");
         policy.UnnormalizeActions(naction);
-        double actionError = naction.Zip(action, (a, b) => Math.Abs((double)a - b)).DefaultIfEmpty(0).Max();
+        var actionError = naction.Zip(action, (a, b) => Math.Abs((double)a - b)).DefaultIfEmpty(0).Max();
         return new GoldenErrors(condError, epsError, actionError);
     }
 }

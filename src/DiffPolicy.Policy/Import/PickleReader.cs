@@ -88,7 +88,7 @@ public sealed class PickleReader
         while (true)
         {
             if (position >= data.Length) throw Bad("ends without STOP");
-            byte op = data[position++];
+            var op = data[position++];
             switch (op)
             {
                 case 0x80: position++; break; // PROTO
@@ -119,7 +119,7 @@ public sealed class PickleReader
                     {
                         var items = PopMark();
                         if (items.Count % 2 != 0) throw Bad("SETITEMS with an odd number of values");
-                        for (int i = 0; i < items.Count; i += 2) SetItem(stack[^1], items[i], items[i + 1]);
+                        for (var i = 0; i < items.Count; i += 2) SetItem(stack[^1], items[i], items[i + 1]);
                         break;
                     }
                 case (byte)'q': memo[data[position++]] = stack[^1]; break;
@@ -165,7 +165,7 @@ public sealed class PickleReader
     List<object?> PopMark()
     {
         if (marks.Count == 0) throw Bad("no MARK");
-        int mark = marks[^1];
+        var mark = marks[^1];
         marks.RemoveAt(marks.Count - 1);
         var items = stack.GetRange(mark, stack.Count - mark);
         stack.RemoveRange(mark, stack.Count - mark);
@@ -192,16 +192,16 @@ public sealed class PickleReader
         if (length == 0) return 0;
         if (length > 8) throw Bad($"an integer of {length} bytes is out of range");
         long value = 0;
-        for (int i = length - 1; i >= 0; i--) value = (value << 8) | bytes[i];
-        int shift = 64 - 8 * length;
+        for (var i = length - 1; i >= 0; i--) value = (value << 8) | bytes[i];
+        var shift = 64 - 8 * length;
         return shift == 0 ? value : (value << shift) >> shift;
     }
 
     string ReadLine()
     {
-        int end = Array.IndexOf(data, (byte)'\n', position);
+        var end = Array.IndexOf(data, (byte)'\n', position);
         if (end < 0 || end - position > 256) throw Bad("GLOBAL without a line end");
-        string line = Encoding.ASCII.GetString(data, position, end - position);
+        var line = Encoding.ASCII.GetString(data, position, end - position);
         position = end + 1;
         return line;
     }
@@ -211,7 +211,7 @@ public sealed class PickleReader
     static OrderedDictionary<object, object?> ToDict(List<object?> items)
     {
         var dict = new OrderedDictionary<object, object?>();
-        for (int i = 0; i + 1 < items.Count; i += 2) dict[items[i] ?? "None"] = items[i + 1];
+        for (var i = 0; i + 1 < items.Count; i += 2) dict[items[i] ?? "None"] = items[i + 1];
         return dict;
     }
 
@@ -228,12 +228,15 @@ public sealed class PickleReader
 
     object Global(string module, string name)
     {
-        string full = $"{module}.{name}";
+        var full = $"{module}.{name}";
         if (module == "torch" && StorageTypes.Contains(name)) return new PyGlobal(module, name);
         if (!Allowed.ContainsKey(full))
+        {
             throw new InvalidDataException(
                 $"'{source}' refers to the Python global '{full}', which is not one of the classes a diffusion_policy checkpoint is made of " +
                 "(tensors, dicts, OmegaConf nodes); refusing it (nothing in the file is executed).");
+        }
+
         return new PyGlobal(module, name);
     }
 
@@ -251,12 +254,15 @@ public sealed class PickleReader
                 return new OrderedDictionary<object, object?>();
             case GlobalKind.Encode:
                 if (items.Count is < 1 or > 2 || items[0] is not string text) throw Bad("_codecs.encode needs a string");
-                string encoding = items.Count == 2 ? items[1] as string ?? "utf-8" : "utf-8";
+                var encoding = items.Count == 2 ? items[1] as string ?? "utf-8" : "utf-8";
                 return encoding is "latin1" or "latin-1" or "iso-8859-1" ? Encoding.Latin1.GetBytes(text) : Encoding.UTF8.GetBytes(text);
             case GlobalKind.LoadType:
                 if (items.Count != 1 || items[0] is not string typeName || !LoadableTypes.Contains(typeName))
+                {
                     throw new InvalidDataException(
                         $"'{source}' asks dill for the type '{(items.Count > 0 ? items[0] : "")}', which a diffusion_policy checkpoint does not need; refusing it.");
+                }
+
                 return new PyTypeRef(typeName);
             case GlobalKind.RebuildTensor:
                 if (items.Count < 4 || items[0] is not StorageRef storage || items[1] is not long offset)
@@ -302,7 +308,10 @@ public sealed class PickleReader
     {
         if (pid is not PyTuple { Items.Count: >= 5 } t || t.Items[0] is not "storage" || t.Items[1] is not PyGlobal type
             || KindOf(type, "storage") != GlobalKind.Storage || t.Items[2] is not string key || t.Items[4] is not long elements)
+        {
             throw Bad("a persistent id that is not a torch storage");
+        }
+
         if (key.Contains('/') || key.Contains('\\') || key.Contains("..", StringComparison.Ordinal)) throw Bad($"storage key '{key}'");
         return new StorageRef(key, type.Name, elements);
     }

@@ -36,19 +36,19 @@ public static class PyExpression
     {
         if (double.IsNaN(d)) return "nan";
         if (double.IsInfinity(d)) return d > 0 ? "inf" : "-inf";
-        string shortest = d.ToString("R", CultureInfo.InvariantCulture);
-        bool negative = shortest.StartsWith('-');
+        var shortest = d.ToString("R", CultureInfo.InvariantCulture);
+        var negative = shortest.StartsWith('-');
         if (negative) shortest = shortest[1..];
-        int e = shortest.IndexOfAny(['E', 'e']);
-        string mantissa = e >= 0 ? shortest[..e] : shortest;
-        int exp10 = e >= 0 ? int.Parse(shortest[(e + 1)..], CultureInfo.InvariantCulture) : 0;
-        int dot = mantissa.IndexOf('.');
-        string intPart = dot >= 0 ? mantissa[..dot] : mantissa;
-        string fracPart = dot >= 0 ? mantissa[(dot + 1)..] : "";
-        string digits = (intPart + fracPart).TrimStart('0');
-        int leadingZeros = (intPart + fracPart).Length - (intPart + fracPart).TrimStart('0').Length;
+        var e = shortest.IndexOfAny(['E', 'e']);
+        var mantissa = e >= 0 ? shortest[..e] : shortest;
+        var exp10 = e >= 0 ? int.Parse(shortest[(e + 1)..], CultureInfo.InvariantCulture) : 0;
+        var dot = mantissa.IndexOf('.');
+        var intPart = dot >= 0 ? mantissa[..dot] : mantissa;
+        var fracPart = dot >= 0 ? mantissa[(dot + 1)..] : "";
+        var digits = (intPart + fracPart).TrimStart('0');
+        var leadingZeros = (intPart + fracPart).Length - (intPart + fracPart).TrimStart('0').Length;
         if (digits.Length == 0) return negative ? "-0.0" : "0.0";
-        int exponent = intPart.Length - 1 - leadingZeros + exp10; // decimal exponent of the first digit
+        var exponent = intPart.Length - 1 - leadingZeros + exp10; // decimal exponent of the first digit
         digits = digits.TrimEnd('0');
         if (digits.Length == 0) digits = "0";
         var sb = new StringBuilder();
@@ -81,14 +81,14 @@ public static class PyExpression
     static List<Token> Tokenize(string s)
     {
         var tokens = new List<Token>();
-        int i = 0;
+        var i = 0;
         while (i < s.Length)
         {
-            char c = s[i];
+            var c = s[i];
             if (char.IsWhiteSpace(c)) { i++; continue; }
             if (char.IsAsciiDigit(c) || (c == '.' && i + 1 < s.Length && char.IsAsciiDigit(s[i + 1])))
             {
-                int start = i;
+                var start = i;
                 while (i < s.Length && (char.IsAsciiDigit(s[i]) || s[i] is '.' or '_')) i++;
                 if (i < s.Length && s[i] is 'e' or 'E')
                 {
@@ -96,8 +96,8 @@ public static class PyExpression
                     if (i < s.Length && s[i] is '+' or '-') i++;
                     while (i < s.Length && char.IsAsciiDigit(s[i])) i++;
                 }
-                string text = s[start..i].Replace("_", "", StringComparison.Ordinal);
-                object value = text.Contains('.') || text.Contains('e') || text.Contains('E')
+                var text = s[start..i].Replace("_", "", StringComparison.Ordinal);
+                var value = text.Contains('.') || text.Contains('e') || text.Contains('E')
                     ? (object)double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)
                     : (object)long.Parse(text, CultureInfo.InvariantCulture);
                 tokens.Add(new Token(Kind.Number, text, value));
@@ -113,7 +113,7 @@ public static class PyExpression
                     if (s[i] == c) { i++; break; }
                     if (s[i] == '\\' && i + 1 < s.Length)
                     {
-                        char n = s[i + 1];
+                        var n = s[i + 1];
                         sb.Append(n switch { 'n' => '\n', 't' => '\t', _ => n });
                         i += 2;
                         continue;
@@ -125,13 +125,13 @@ public static class PyExpression
             }
             if (char.IsLetter(c) || c == '_')
             {
-                int start = i;
+                var start = i;
                 while (i < s.Length && (char.IsLetterOrDigit(s[i]) || s[i] == '_')) i++;
                 tokens.Add(new Token(Kind.Name, s[start..i], null));
                 continue;
             }
             string[] ops = ["**", "//", "==", "!=", "<=", ">=", "+", "-", "*", "/", "%", "<", ">", "(", ")"];
-            string? op = ops.FirstOrDefault(o => string.CompareOrdinal(s, i, o, 0, o.Length) == 0);
+            var op = ops.FirstOrDefault(o => string.CompareOrdinal(s, i, o, 0, o.Length) == 0);
             if (op is null) throw new FormatException($"'{c}' is not supported in an eval expression ('{s}')");
             tokens.Add(new Token(Kind.Op, op, null));
             i += op.Length;
@@ -206,9 +206,9 @@ public static class PyExpression
                 || (Peek.Kind == Kind.Name && Peek.Text is "in" or "is"))
             {
                 if (Peek.Kind == Kind.Name) throw new FormatException($"'{Peek.Text}' is not supported in an eval expression ('{text}')");
-                string op = tokens[index++].Text;
+                var op = tokens[index++].Text;
                 var right = Arith();
-                bool holds = op switch
+                var holds = op switch
                 {
                     "==" => PyEquals(left, right),
                     "!=" => !PyEquals(left, right),
@@ -225,7 +225,7 @@ public static class PyExpression
             var value = Term();
             while (Peek.Kind == Kind.Op && Peek.Text is "+" or "-")
             {
-                string op = tokens[index++].Text;
+                var op = tokens[index++].Text;
                 var right = Term();
                 value = op == "+" && value is string a && right is string b ? a + b : Numeric(value, right, op);
             }
@@ -237,7 +237,7 @@ public static class PyExpression
             var value = Unary();
             while (Peek.Kind == Kind.Op && Peek.Text is "*" or "/" or "//" or "%")
             {
-                string op = tokens[index++].Text;
+                var op = tokens[index++].Text;
                 value = Numeric(value, Unary(), op);
             }
             return value;
@@ -301,7 +301,7 @@ public static class PyExpression
 
     static bool CompareOrder(object? a, object? b, string op)
     {
-        int c = IsNumber(a) && IsNumber(b) ? ToDouble(a).CompareTo(ToDouble(b))
+        var c = IsNumber(a) && IsNumber(b) ? ToDouble(a).CompareTo(ToDouble(b))
             : a is string sa && b is string sb ? string.CompareOrdinal(sa, sb)
             : throw new FormatException($"cannot order {Describe(a)} and {Describe(b)}");
         return op switch { "<" => c < 0, ">" => c > 0, "<=" => c <= 0, _ => c >= 0 };
@@ -313,10 +313,10 @@ public static class PyExpression
     {
         if (op == "*" && a is string s && b is long or bool) return string.Concat(Enumerable.Repeat(s, (int)Math.Max(0, ToLong(b))));
         if (!IsNumber(a) || !IsNumber(b)) throw new FormatException($"'{op}' of {Describe(a)} and {Describe(b)}");
-        bool integers = a is not double && b is not double;
+        var integers = a is not double && b is not double;
         if (op == "/")
         {
-            double divisor = ToDouble(b);
+            var divisor = ToDouble(b);
             return divisor == 0 ? throw new FormatException("division by zero") : ToDouble(a) / divisor;
         }
         if (integers)
@@ -346,7 +346,7 @@ public static class PyExpression
 
     static long FloorDiv(long x, long y)
     {
-        long q = x / y;
+        var q = x / y;
         return (x % y != 0 && (x < 0) != (y < 0)) ? q - 1 : q;
     }
 }

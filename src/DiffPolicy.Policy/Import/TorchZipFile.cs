@@ -42,7 +42,7 @@ public sealed class TorchZipFile : IDisposable
         {
             var pickle = zip.Entries.FirstOrDefault(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1)
                 ?? throw new InvalidDataException($"'{path}' is a zip without data.pkl: not a torch.save file.");
-            string prefix = pickle.FullName[..^"data.pkl".Length];
+            var prefix = pickle.FullName[..^"data.pkl".Length];
             if (pickle.Length > 1L << 30) throw new InvalidDataException($"'{path}': data.pkl of {pickle.Length} bytes is too large.");
             var bytes = new byte[pickle.Length];
             using (var stream = pickle.Open()) stream.ReadExactly(bytes);
@@ -63,7 +63,7 @@ public sealed class TorchZipFile : IDisposable
         {
             var bytes = Storage(reference, name, 8);
             var longs = new long[reference.StorageElements];
-            for (int i = 0; i < longs.Length; i++) longs[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8 * i));
+            for (var i = 0; i < longs.Length; i++) longs[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8 * i));
             using var longStorage = tensor(longs);
             return longStorage.as_strided(reference.Size, reference.Stride, reference.Offset).contiguous().clone();
         }
@@ -74,7 +74,7 @@ public sealed class TorchZipFile : IDisposable
     public Tensor ReadFloat(TensorRef reference, string name)
     {
         ArgumentNullException.ThrowIfNull(reference);
-        int elementSize = reference.StorageType switch
+        var elementSize = reference.StorageType switch
         {
             "FloatStorage" => 4,
             "DoubleStorage" => 8,
@@ -83,7 +83,7 @@ public sealed class TorchZipFile : IDisposable
         };
         var bytes = Storage(reference, name, elementSize);
         var values = new float[reference.StorageElements];
-        for (int i = 0; i < values.Length; i++)
+        for (var i = 0; i < values.Length; i++)
         {
             values[i] = reference.StorageType switch
             {
@@ -105,8 +105,8 @@ public sealed class TorchZipFile : IDisposable
         if (entry.Length != reference.StorageElements * elementSize)
             throw new InvalidDataException($"'{Path}': the storage of '{name}' has {entry.Length} bytes, not {reference.StorageElements} × {elementSize}.");
         if (reference.Size.Length != reference.Stride.Length) throw new InvalidDataException($"'{Path}': '{name}' has sizes and strides of different lengths.");
-        long needed = reference.Offset;
-        for (int d = 0; d < reference.Size.Length; d++)
+        var needed = reference.Offset;
+        for (var d = 0; d < reference.Size.Length; d++)
         {
             if (reference.Size[d] < 0 || reference.Stride[d] < 0) throw new InvalidDataException($"'{Path}': '{name}' has a negative size or stride.");
             if (reference.Size[d] > 0) needed += (reference.Size[d] - 1) * reference.Stride[d];

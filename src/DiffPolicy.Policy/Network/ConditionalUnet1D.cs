@@ -30,36 +30,36 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
         config.Validate();
         Config = config;
         int d = config.DiffusionStepEmbedDim, k = config.KernelSize, g = config.NGroups, cond = config.CondDim;
-        bool scale = config.CondPredictScale;
+        var scale = config.CondPredictScale;
         ConditionalResidualBlock1D Residual(int inChannels, int outChannels) =>
             new(inChannels, outChannels, cond, k, g, scale);
 
         diffusion_step_encoder = nn.Sequential(new SinusoidalPosEmb(d), nn.Linear(d, 4 * d), nn.Mish(), nn.Linear(4 * d, d));
 
         int[] dims = [config.InputDim, .. config.DownDims];
-        int levels = config.DownDims.Count;
+        var levels = config.DownDims.Count;
         down_modules = nn.ModuleList<UnetLevel>();
-        for (int i = 0; i < levels; i++)
+        for (var i = 0; i < levels; i++)
         {
-            bool last = i == levels - 1;
+            var last = i == levels - 1;
             down_modules.Add(new UnetLevel(
                 Residual(dims[i], dims[i + 1]),
                 Residual(dims[i + 1], dims[i + 1]),
                 last ? nn.Identity() : new Downsample1d(dims[i + 1])));
         }
 
-        int top = dims[^1];
+        var top = dims[^1];
         mid_modules = nn.ModuleList(Residual(top, top), Residual(top, top));
 
         // Levels in reverse except the first; every one upsamples (the original's is_last never fires).
         up_modules = nn.ModuleList<UnetLevel>();
-        for (int i = levels - 1; i >= 1; i--)
+        for (var i = levels - 1; i >= 1; i--)
         {
             int dimIn = dims[i], dimOut = dims[i + 1];
             up_modules.Add(new UnetLevel(Residual(2 * dimOut, dimIn), Residual(dimIn, dimIn), new Upsample1d(dimIn)));
         }
 
-        int start = config.DownDims[0];
+        var start = config.DownDims[0];
         output = (new Conv1dBlock(start, start, k, g), nn.Conv1d(start, config.InputDim, 1));
         final_conv = nn.Sequential(output.Block, output.Projection);
         RegisterComponents();
@@ -88,10 +88,13 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
         ArgumentNullException.ThrowIfNull(globalCond);
         if (timestep.dim() != 1)
             throw new ArgumentException($"timestep must be (B,), got ({string.Join(", ", timestep.shape)}).", nameof(timestep));
-        long rows = timestep.shape[0];
+        var rows = timestep.shape[0];
         if (globalCond.dim() != 2 || globalCond.shape[0] != rows || globalCond.shape[1] != Config.GlobalCondDim)
+        {
             throw new ArgumentException(
                 $"global_cond must be ({rows}, {Config.GlobalCondDim}), got ({string.Join(", ", globalCond.shape)}).", nameof(globalCond));
+        }
+
         var cond = cat([diffusion_step_encoder.call(timestep), globalCond], -1);
         return new FilmConditioning(ResidualBlocks().Select(block => block.Film(cond)).ToList(), rows);
     }
@@ -107,7 +110,7 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
         CheckSample(sample, conditioning.Rows);
         using var scope = NewDisposeScope();
         var film = conditioning.Blocks;
-        int next = 0;
+        var next = 0;
         var x = sample.transpose(1, 2);
         var skips = new Stack<Tensor>();
         foreach (var level in down_modules)
@@ -154,9 +157,11 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
 
     void CheckSample(Tensor sample, long rows)
     {
-        int factor = 1 << (Config.DownDims.Count - 1);
+        var factor = 1 << (Config.DownDims.Count - 1);
         if (sample.dim() != 3 || sample.shape[0] != rows || sample.shape[2] != Config.InputDim || sample.shape[1] % factor != 0)
+        {
             throw new ArgumentException(
                 $"sample must be ({rows}, T, {Config.InputDim}) with T a multiple of {factor}, got ({string.Join(", ", sample.shape)}).", nameof(sample));
+        }
     }
 }

@@ -89,10 +89,10 @@ public sealed record ConditionalUnet1DConfig
             $"diffusion_step_embed_dim must be even and at least 4, got {DiffusionStepEmbedDim}.");
         Require(DownDims is { Count: > 0 }, "down_dims must list at least one level.");
         Require(NGroups > 0, $"n_groups must be positive, got {NGroups}.");
-        foreach (int dim in DownDims)
+        foreach (var dim in DownDims)
             Require(dim > 0 && dim % NGroups == 0, $"every down_dims entry must be a positive multiple of n_groups = {NGroups}, got {dim}.");
         Require(KernelSize > 0 && KernelSize % 2 == 1, $"kernel_size must be odd (same-length convolutions), got {KernelSize}.");
-        int factor = 1 << (DownDims.Count - 1);
+        var factor = 1 << (DownDims.Count - 1);
         Require(Horizon is null || (Horizon > 0 && Horizon % factor == 0),
             $"horizon must be a positive multiple of 2^(levels−1) = {factor}, got {Horizon}.");
     }

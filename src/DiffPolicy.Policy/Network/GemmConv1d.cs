@@ -42,7 +42,7 @@ internal static class GemmConv1d
         var timeMajor = x.transpose(1, 2);
         var windows = (padding > 0 ? nn.functional.pad(timeMajor, [0, 0, padding, padding]) : timeMajor)
             .unfold(1, kernel, stride).transpose(2, 3);                                 // (B, T_out, k, C)
-        long length = windows.shape[1];
+        var length = windows.shape[1];
         var cols = windows.reshape(rows * length, kernel * channels);
         var y = addmm(conv.bias!, cols, weight.permute(0, 2, 1).reshape(outChannels, kernel * channels).t(), 1, 1);
         return y.view(rows, length, outChannels).transpose(1, 2);

@@ -29,7 +29,7 @@ public static class NoisePredictors
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(device);
-        bool cpu = device.type == DeviceType.CPU;
+        var cpu = device.type == DeviceType.CPU;
         return backend switch
         {
             NetworkBackend.Torch => network,

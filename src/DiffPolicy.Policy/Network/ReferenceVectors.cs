@@ -54,8 +54,11 @@ public sealed class ReferenceVectors
             tensor(Timestep),
             tensor(GlobalCond.Values).reshape(GlobalCond.Shape));
         if (!predicted.shape.SequenceEqual(Output.Shape))
+        {
             throw new InvalidDataException(
                 $"The network output ({string.Join(", ", predicted.shape)}) differs in shape from the reference ({string.Join(", ", Output.Shape)}).");
+        }
+
         return (predicted - tensor(Output.Values).reshape(Output.Shape)).abs().max().item<float>();
     }
 

@@ -17,7 +17,7 @@ public sealed class SinusoidalPosEmb : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor timestep)
     {
         using var scope = NewDisposeScope();
-        int half = dim / 2;
+        var half = dim / 2;
         var frequencies = exp(arange(half, float32, timestep.device) * (-Math.Log(10000) / (half - 1)));
         var angles = timestep.to(float32).unsqueeze(1) * frequencies.unsqueeze(0);
         return cat([angles.sin(), angles.cos()], -1).MoveToOuterDisposeScope();

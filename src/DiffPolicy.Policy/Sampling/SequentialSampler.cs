@@ -8,11 +8,11 @@ internal static class SequentialSampler
     public static Tensor Run(DenoisingProblem problem, NoiseNetwork network, CancellationToken cancellationToken, out int iterations, out int evaluations)
     {
         var scheduler = problem.Scheduler;
-        int steps = scheduler.Steps;
+        var steps = scheduler.Steps;
         var x = problem.Noise.Initial.clone();
         problem.Constrain(x, 0);
         var previousPrediction = zeros_like(x).unsqueeze(0);
-        for (int j = 0; j < steps; j++)
+        for (var j = 0; j < steps; j++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();

@@ -18,7 +18,7 @@ public sealed class DdimScheduler : DiffusionScheduler
     public DdimScheduler(NoiseSchedule schedule, int steps, PredictionType prediction = PredictionType.Epsilon, bool clipSample = true, bool setAlphaToOne = true, Device? device = null)
         : base(schedule, TimestepSpacing.Leading(schedule?.TrainTimesteps ?? 0, steps), prediction, clipSample, device)
     {
-        double final = setAlphaToOne ? 1.0 : schedule!.AlphasCumprod[0];
+        var final = setAlphaToOne ? 1.0 : schedule!.AlphasCumprod[0];
         double Next(int j) => j + 1 < Steps ? AlphaBar(j + 1) : final;
         sqrtAlphaBarNext = Coefficients(j => Math.Sqrt(Next(j)));
         sqrtOneMinusAlphaBarNext = Coefficients(j => Math.Sqrt(1 - Next(j)));

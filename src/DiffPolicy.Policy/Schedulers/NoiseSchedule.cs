@@ -30,10 +30,10 @@ public sealed class NoiseSchedule : IDisposable
         static double AlphaBar(double s) => Math.Pow(Math.Cos((s + 0.008) / 1.008 * Math.PI / 2), 2);
         var betas = new double[trainTimesteps];
         var alphasCumprod = new double[trainTimesteps];
-        float product = 1f;
-        for (int i = 0; i < trainTimesteps; i++)
+        var product = 1f;
+        for (var i = 0; i < trainTimesteps; i++)
         {
-            float beta = (float)Math.Min(1 - AlphaBar((i + 1.0) / trainTimesteps) / AlphaBar((double)i / trainTimesteps), 0.999);
+            var beta = (float)Math.Min(1 - AlphaBar((i + 1.0) / trainTimesteps) / AlphaBar((double)i / trainTimesteps), 0.999);
             betas[i] = beta;
             product *= 1f - beta;
             alphasCumprod[i] = product;

@@ -1,7 +1,6 @@
-using DiffPolicy.Policy.Schedulers;
 using static TorchSharp.torch;
 
-namespace DiffPolicy.Policy;
+namespace DiffPolicy.Policy.Schedulers;
 
 /// <summary>Which reverse process samples the policy, over the DDPM training schedule.</summary>
 public enum SolverKind

@@ -7,7 +7,7 @@ public static class TimestepSpacing
     public static int[] Leading(int trainTimesteps, int steps)
     {
         Check(trainTimesteps, steps);
-        int ratio = trainTimesteps / steps;
+        var ratio = trainTimesteps / steps;
         return Enumerable.Range(0, steps).Select(j => (steps - 1 - j) * ratio).ToArray();
     }
 
@@ -19,12 +19,15 @@ public static class TimestepSpacing
     public static int[] Linspace(int trainTimesteps, int steps)
     {
         Check(trainTimesteps, steps);
-        double delta = (trainTimesteps - 1.0) / steps;
+        var delta = (trainTimesteps - 1.0) / steps;
         var grid = Enumerable.Range(0, steps + 1).Select(i => i == steps ? trainTimesteps - 1.0 : i * delta);
-        int[] timesteps = grid.Select(v => (int)Math.Round(v, MidpointRounding.ToEven)).Reverse().Take(steps).ToArray();
+        var timesteps = grid.Select(v => (int)Math.Round(v, MidpointRounding.ToEven)).Reverse().Take(steps).ToArray();
         if (timesteps.Distinct().Count() != steps)
+        {
             throw new ArgumentOutOfRangeException(nameof(steps), steps,
                 $"linspace spacing of {steps} steps over {trainTimesteps} train timesteps repeats a timestep; use fewer steps.");
+        }
+
         return timesteps;
     }
 

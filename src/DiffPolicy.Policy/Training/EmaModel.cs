@@ -32,9 +32,9 @@ public sealed class EmaModel
     /// <summary>The decay applied at optimisation step <paramref name="step"/> (0-based, as the original counts).</summary>
     public double Decay(long step)
     {
-        long s = Math.Max(0, step - updateAfterStep - 1);
+        var s = Math.Max(0, step - updateAfterStep - 1);
         if (s <= 0) return 0;
-        double value = 1 - Math.Pow(1 + s / invGamma, -power);
+        var value = 1 - Math.Pow(1 + s / invGamma, -power);
         return Math.Clamp(value, minDecay, maxDecay);
     }
 
@@ -42,7 +42,7 @@ public sealed class EmaModel
     public void Step(nn.Module model, long step)
     {
         ArgumentNullException.ThrowIfNull(model);
-        double decay = Decay(step);
+        var decay = Decay(step);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var source = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);

@@ -13,7 +13,7 @@ public static class LearningRateSchedule
         ArgumentOutOfRangeException.ThrowIfNegative(warmup);
         ArgumentOutOfRangeException.ThrowIfLessThan(total, 1);
         if (step < warmup) return baseRate * step / Math.Max(1, warmup);
-        double progress = (double)(step - warmup) / Math.Max(1, total - warmup);
+        var progress = (double)(step - warmup) / Math.Max(1, total - warmup);
         return baseRate * Math.Max(0, 0.5 * (1 + Math.Cos(Math.PI * progress)));
     }
 }

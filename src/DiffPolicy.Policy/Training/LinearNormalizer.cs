@@ -39,31 +39,33 @@ public sealed class LinearNormalizer
         ArgumentOutOfRangeException.ThrowIfLessThan(dim, 1);
         if (rows.Length == 0 || rows.Length % dim != 0)
             throw new ArgumentException($"Cannot fit a normalizer on {rows.Length} values in rows of {dim}.", nameof(rows));
-        int n = rows.Length / dim;
+        var n = rows.Length / dim;
         var min = new float[dim];
         var max = new float[dim];
         var sum = new double[dim];
         var sumSquares = new double[dim];
         Array.Fill(min, float.PositiveInfinity);
         Array.Fill(max, float.NegativeInfinity);
-        for (int r = 0; r < n; r++)
-            for (int d = 0; d < dim; d++)
+        for (var r = 0; r < n; r++)
+        {
+            for (var d = 0; d < dim; d++)
             {
-                float v = rows[r * dim + d];
+                var v = rows[r * dim + d];
                 if (!float.IsFinite(v)) throw new ArgumentException($"Non-finite value {v} at row {r}, dimension {d}.", nameof(rows));
                 min[d] = Math.Min(min[d], v);
                 max[d] = Math.Max(max[d], v);
                 sum[d] += v;
                 sumSquares[d] += (double)v * v;
             }
+        }
 
         var scale = new float[dim];
         var offset = new float[dim];
         var mean = new float[dim];
         var std = new float[dim];
-        for (int d = 0; d < dim; d++)
+        for (var d = 0; d < dim; d++)
         {
-            double range = (double)max[d] - min[d];
+            var range = (double)max[d] - min[d];
             if (range < RangeEpsilon)
             {
                 scale[d] = 1;
@@ -89,9 +91,9 @@ public sealed class LinearNormalizer
     {
         if (rows.Length % Dim != 0)
             throw new ArgumentException($"{rows.Length} values are not rows of {Dim}.", nameof(rows));
-        for (int i = 0; i < rows.Length; i++)
+        for (var i = 0; i < rows.Length; i++)
         {
-            int d = i % Dim;
+            var d = i % Dim;
             rows[i] = forward ? rows[i] * Scale[d] + Offset[d] : (rows[i] - Offset[d]) / Scale[d];
         }
     }
@@ -99,7 +101,7 @@ public sealed class LinearNormalizer
     /// <summary>The original's state-dict entries for this field.</summary>
     public IEnumerable<(string Key, float[] Values)> StateDict(string field)
     {
-        string p = $"normalizer.params_dict.{field}.";
+        var p = $"normalizer.params_dict.{field}.";
         yield return (p + "scale", Scale);
         yield return (p + "offset", Offset);
         yield return (p + "input_stats.min", Stats.Min);
@@ -111,7 +113,7 @@ public sealed class LinearNormalizer
     public static LinearNormalizer FromStateDict(string field, Func<string, float[]> lookup)
     {
         ArgumentNullException.ThrowIfNull(lookup);
-        string p = $"normalizer.params_dict.{field}.";
+        var p = $"normalizer.params_dict.{field}.";
         return new LinearNormalizer(lookup(p + "scale"), lookup(p + "offset"), new Statistics(
             lookup(p + "input_stats.min"), lookup(p + "input_stats.max"), lookup(p + "input_stats.mean"), lookup(p + "input_stats.std")));
     }

@@ -41,7 +41,7 @@ public sealed class MultiImageObsEncoder : nn.Module<IReadOnlyDictionary<string,
         }
         else
         {
-            foreach (string key in RgbKeys) key_model_map.Add((key, new ResNet18(config.UseGroupNorm)));
+            foreach (var key in RgbKeys) key_model_map.Add((key, new ResNet18(config.UseGroupNorm)));
         }
         RegisterComponents();
     }
@@ -87,9 +87,9 @@ public sealed class MultiImageObsEncoder : nn.Module<IReadOnlyDictionary<string,
         }
         else
         {
-            foreach (string key in RgbKeys) features.Add(key_model_map[key].call(Transform(key, Input(key))));
+            foreach (var key in RgbKeys) features.Add(key_model_map[key].call(Transform(key, Input(key))));
         }
-        foreach (string key in LowDimKeys) features.Add(Input(key));
+        foreach (var key in LowDimKeys) features.Add(Input(key));
         return cat(features, -1).MoveToOuterDisposeScope();
     }
 
@@ -116,8 +116,8 @@ public sealed class MultiImageObsEncoder : nn.Module<IReadOnlyDictionary<string,
     {
         ArgumentNullException.ThrowIfNull(x);
         long height = x.shape[^2], width = x.shape[^1];
-        long top = (long)Math.Round((height - h) / 2.0, MidpointRounding.ToEven);
-        long left = (long)Math.Round((width - w) / 2.0, MidpointRounding.ToEven);
+        var top = (long)Math.Round((height - h) / 2.0, MidpointRounding.ToEven);
+        var left = (long)Math.Round((width - w) / 2.0, MidpointRounding.ToEven);
         return x.narrow(-2, top, h).narrow(-1, left, w);
     }
 
@@ -131,7 +131,7 @@ public sealed class MultiImageObsEncoder : nn.Module<IReadOnlyDictionary<string,
         var tops = (rand(n, generator: CropGenerator) * (height - h)).to(int64).data<long>().ToArray();
         var lefts = (rand(n, generator: CropGenerator) * (width - w)).to(int64).data<long>().ToArray();
         var crops = new List<Tensor>((int)n);
-        for (int i = 0; i < n; i++) crops.Add(x.narrow(0, i, 1).narrow(-2, tops[i], h).narrow(-1, lefts[i], w));
+        for (var i = 0; i < n; i++) crops.Add(x.narrow(0, i, 1).narrow(-2, tops[i], h).narrow(-1, lefts[i], w));
         return cat(crops, 0);
     }
 }

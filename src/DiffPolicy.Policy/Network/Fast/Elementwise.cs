@@ -21,30 +21,30 @@ internal static unsafe class Elementwise
         Activations y, int samples, bool accumulate)
     {
         int channels = h.Channels, length = h.Length, perGroup = channels / groups;
-        float* sum = stackalloc float[channels];
-        float* scale = stackalloc float[channels];
-        float* shift = stackalloc float[channels];
-        double count = (double)perGroup * length;
-        for (int r = 0; r < samples; r++)
+        var sum = stackalloc float[channels];
+        var scale = stackalloc float[channels];
+        var shift = stackalloc float[channels];
+        var count = (double)perGroup * length;
+        for (var r = 0; r < samples; r++)
         {
             // Two passes for the statistics (mean, then squared deviations), like GroupNorm's reference.
             ChannelSums(h, r, sum, null);
-            for (int g = 0; g < groups; g++)
+            for (var g = 0; g < groups; g++)
             {
                 double total = 0;
-                for (int c = g * perGroup; c < (g + 1) * perGroup; c++) total += sum[c];
-                float mean = (float)(total / count);
-                for (int c = g * perGroup; c < (g + 1) * perGroup; c++) shift[c] = mean;
+                for (var c = g * perGroup; c < (g + 1) * perGroup; c++) total += sum[c];
+                var mean = (float)(total / count);
+                for (var c = g * perGroup; c < (g + 1) * perGroup; c++) shift[c] = mean;
             }
             ChannelSums(h, r, sum, shift);
-            for (int g = 0; g < groups; g++)
+            for (var g = 0; g < groups; g++)
             {
                 double total = 0;
-                for (int c = g * perGroup; c < (g + 1) * perGroup; c++) total += sum[c];
-                float inverseStd = (float)(1 / Math.Sqrt(total / count + GroupNormEpsilon));
-                for (int c = g * perGroup; c < (g + 1) * perGroup; c++)
+                for (var c = g * perGroup; c < (g + 1) * perGroup; c++) total += sum[c];
+                var inverseStd = (float)(1 / Math.Sqrt(total / count + GroupNormEpsilon));
+                for (var c = g * perGroup; c < (g + 1) * perGroup; c++)
                 {
-                    float a = gamma[c] * inverseStd;
+                    var a = gamma[c] * inverseStd;
                     scale[c] = a;
                     shift[c] = beta[c] - shift[c] * a;
                 }
@@ -52,7 +52,7 @@ internal static unsafe class Elementwise
             float* filmBias = null, filmMultiplier = null;
             if (film != null)
             {
-                float* row = film + r * filmStride;
+                var row = film + r * filmStride;
                 if (filmScale)
                 {
                     filmMultiplier = row;
@@ -63,10 +63,10 @@ internal static unsafe class Elementwise
                     filmBias = row;
                 }
             }
-            for (int t = 0; t < length; t++)
+            for (var t = 0; t < length; t++)
             {
                 float* source = h.Row(r, t), target = y.Row(r, t);
-                int c = 0;
+                var c = 0;
                 if (Gemm.UseVector512)
                 {
                     for (; c <= channels - 16; c += 16)
@@ -80,7 +80,7 @@ internal static unsafe class Elementwise
                 }
                 for (; c < channels; c++)
                 {
-                    float v = Mish(MathF.FusedMultiplyAdd(source[c], scale[c], shift[c]));
+                    var v = Mish(MathF.FusedMultiplyAdd(source[c], scale[c], shift[c]));
                     if (filmMultiplier != null) v = MathF.FusedMultiplyAdd(v, filmMultiplier[c], filmBias[c]);
                     else if (filmBias != null) v += filmBias[c];
                     if (accumulate) v += target[c];
@@ -94,12 +94,12 @@ internal static unsafe class Elementwise
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void ChannelSums(Activations h, int r, float* sum, float* centre)
     {
-        int channels = h.Channels;
+        var channels = h.Channels;
         new Span<float>(sum, channels).Clear();
-        for (int t = 0; t < h.Length; t++)
+        for (var t = 0; t < h.Length; t++)
         {
-            float* row = h.Row(r, t);
-            int c = 0;
+            var row = h.Row(r, t);
+            var c = 0;
             if (Gemm.UseVector512)
             {
                 for (; c <= channels - 16; c += 16)
@@ -115,7 +115,7 @@ internal static unsafe class Elementwise
             }
             for (; c < channels; c++)
             {
-                float v = row[c];
+                var v = row[c];
                 if (centre != null)
                 {
                     v -= centre[c];
@@ -130,7 +130,7 @@ internal static unsafe class Elementwise
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Mish(float* x, int count)
     {
-        int i = 0;
+        var i = 0;
         if (Gemm.UseVector512)
             for (; i <= count - 16; i += 16) Mish(Vector512.Load(x + i)).Store(x + i);
         for (; i < count; i++) x[i] = Mish(x[i]);
@@ -148,8 +148,8 @@ internal static unsafe class Elementwise
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static float Mish(float x)
     {
-        float e = MathF.Exp(MathF.Min(x, MishSaturation));
-        float n = e * (e + 2);
+        var e = MathF.Exp(MathF.Min(x, MishSaturation));
+        var n = e * (e + 2);
         return x * n / (n + 2);
     }
 }

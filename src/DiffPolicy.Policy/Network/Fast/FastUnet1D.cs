@@ -88,7 +88,7 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
             var filmWeights = new List<(float[] W, float[] B, int Width)>();
             Block Residual(string prefix, int inputs, int outputs)
             {
-                int width = config.CondPredictScale ? 2 * outputs : outputs;
+                var width = config.CondPredictScale ? 2 * outputs : outputs;
                 filmWeights.Add((Read(prefix + ".cond_encoder.1.weight", width, condDim), Read(prefix + ".cond_encoder.1.bias", width), width));
                 var block = new Block(inputs, outputs, filmOffset,
                     Conv(prefix + ".blocks.0.block.0", inputs, outputs, kernel), Norm(prefix + ".blocks.0.block.1", outputs),
@@ -103,17 +103,17 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
 
             downBlocks = new Block[2 * levels];
             downsample = new PackedMatrix[levels - 1];
-            for (int i = 0; i < levels; i++)
+            for (var i = 0; i < levels; i++)
             {
                 downBlocks[2 * i] = Residual($"down_modules.{i}.0", dims[i], dims[i + 1]);
                 downBlocks[2 * i + 1] = Residual($"down_modules.{i}.1", dims[i + 1], dims[i + 1]);
                 if (i < levels - 1) downsample[i] = Conv($"down_modules.{i}.2.conv", dims[i + 1], dims[i + 1], 3);
             }
-            int top = dims[levels];
+            var top = dims[levels];
             midBlocks = [Residual("mid_modules.0", top, top), Residual("mid_modules.1", top, top)];
             upBlocks = new Block[2 * (levels - 1)];
             upsample = new (PackedMatrix, PackedMatrix)[levels - 1];
-            for (int j = 0; j < levels - 1; j++)
+            for (var j = 0; j < levels - 1; j++)
             {
                 int i = levels - 1 - j, dimIn = dims[i], dimOut = dims[i + 1];
                 upBlocks[2 * j] = Residual($"up_modules.{j}.0", 2 * dimOut, dimIn);
@@ -122,12 +122,12 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
                 // output 2m+1 = W₂ᵀx[m] + W₀ᵀx[m+1]; each a two-tap window product.
                 var w = Read($"up_modules.{j}.2.conv.weight", dimIn, dimIn, 4);
                 var bias = Read($"up_modules.{j}.2.conv.bias", dimIn);
-                int c = dimIn;
+                var c = dimIn;
                 upsample[j] = (
                     Own(new PackedMatrix(2 * c, c, (k, n) => w[((k % c) * c + n) * 4 + (k < c ? 3 : 1)], bias)),
                     Own(new PackedMatrix(2 * c, c, (k, n) => w[((k % c) * c + n) * 4 + (k < c ? 2 : 0)], bias)));
             }
-            int start = dims[1];
+            var start = dims[1];
             finalConv = Conv("final_conv.0.block.0", start, start, kernel);
             finalNorm = Norm("final_conv.0.block.1", start);
             finalProjection = Conv("final_conv.1", start, config.InputDim, 1);
@@ -136,7 +136,7 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
             filmWidth = filmOffset;
             var columnOwner = new (int Block, int Column)[filmWidth];
             for (int b = 0, n = 0; b < filmWeights.Count; b++)
-                for (int j = 0; j < filmWeights[b].Width; j++) columnOwner[n++] = (b, j);
+                for (var j = 0; j < filmWeights[b].Width; j++) columnOwner[n++] = (b, j);
             var filmBias = filmWeights.SelectMany(f => f.B).ToArray();
             filmProjection = Own(new PackedMatrix(condDim, filmWidth,
                 (k, n) => filmWeights[columnOwner[n].Block].W[columnOwner[n].Column * condDim + k], filmBias));
@@ -162,10 +162,13 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         if (timestep.dim() != 1)
             throw new ArgumentException($"timestep must be (B,), got ({string.Join(", ", timestep.shape)}).", nameof(timestep));
-        int rows = checked((int)timestep.shape[0]);
+        var rows = checked((int)timestep.shape[0]);
         if (globalCond.dim() != 2 || globalCond.shape[0] != rows || globalCond.shape[1] != Config.GlobalCondDim)
+        {
             throw new ArgumentException(
                 $"global_cond must be ({rows}, {Config.GlobalCondDim}), got ({string.Join(", ", globalCond.shape)}).", nameof(globalCond));
+        }
+
         float[] steps, observations;
         using (var scope = NewDisposeScope())
         {
@@ -177,15 +180,15 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
         using var hidden = new NativeBuffer((long)rows * 4 * stepDim);
         using var cond = new NativeBuffer((long)rows * condDim);
         var film = new NativeBuffer((long)rows * filmWidth);
-        float* c = cond.Pointer;
+        var c = cond.Pointer;
         // SinusoidalPosEmb in float32 as the original: f_i = exp(i · −ln(10000)/(half − 1)), [sin(t·f), cos(t·f)].
-        float rate = (float)(-Math.Log(10000) / (half - 1));
-        for (int r = 0; r < rows; r++)
+        var rate = (float)(-Math.Log(10000) / (half - 1));
+        for (var r = 0; r < rows; r++)
         {
-            float* row = c + (long)r * condDim;
-            for (int i = 0; i < half; i++)
+            var row = c + (long)r * condDim;
+            for (var i = 0; i < half; i++)
             {
-                float angle = steps[r] * MathF.Exp(i * rate);
+                var angle = steps[r] * MathF.Exp(i * rate);
                 row[i] = MathF.Sin(angle);
                 row[half + i] = MathF.Cos(angle);
             }
@@ -196,7 +199,7 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
         Gemm.Convolve(embedding, stepHidden, 1, 1, 0, inner, rows, 1);
         Elementwise.Mish(hidden.Pointer, rows * 4 * stepDim);
         Gemm.Convolve(inner, stepOutput, 1, 1, 0, embedding, rows, 1);
-        for (int r = 0; r < rows; r++)
+        for (var r = 0; r < rows; r++)
             observations.AsSpan(r * globalDim, globalDim).CopyTo(new Span<float>(c + (long)r * condDim + stepDim, globalDim));
         Elementwise.Mish(c, rows * condDim);   // each block's cond_encoder starts with Mish
         Gemm.Convolve(new Activations(c, 1, condDim, condDim, 0, condDim), filmProjection, 1, 1, 0,
@@ -211,10 +214,13 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         if (conditioning is not FastConditioning rows || rows.Owner != this)
             throw new ArgumentException("The conditioning was not made by this network.", nameof(conditioning));
-        int factor = 1 << (levels - 1);
+        var factor = 1 << (levels - 1);
         if (sample.dim() != 3 || sample.shape[0] != rows.Rows || sample.shape[2] != Config.InputDim || sample.shape[1] % factor != 0 || sample.shape[1] == 0)
+        {
             throw new ArgumentException(
                 $"sample must be ({rows.Rows}, T, {Config.InputDim}) with T a positive multiple of {factor}, got ({string.Join(", ", sample.shape)}).", nameof(sample));
+        }
+
         if (sample.device_type != DeviceType.CPU)
             throw new ArgumentException($"The fast CPU network takes CPU tensors, got one on {sample.device}.", nameof(sample));
         ObjectDisposedException.ThrowIf(rows.Film.Pointer == null, conditioning);
@@ -240,15 +246,17 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
     void Forward(float* input, float* film, float* output, int rows, int length, Workspace w)
     {
         w.Plan(rows, length);
-        int a = Config.InputDim;
+        var a = Config.InputDim;
         var x = w.Input.View(0, a);
-        for (int r = 0; r < rows; r++)
-            for (int t = 0; t < length; t++)
-                new ReadOnlySpan<float>(input + ((long)r * length + t) * a, a).CopyTo(new Span<float>(x.Row(r, t), a));
-
-        for (int i = 0; i < levels; i++)
+        for (var r = 0; r < rows; r++)
         {
-            int channels = dims[i + 1];
+            for (var t = 0; t < length; t++)
+                new ReadOnlySpan<float>(input + ((long)r * length + t) * a, a).CopyTo(new Span<float>(x.Row(r, t), a));
+        }
+
+        for (var i = 0; i < levels; i++)
+        {
+            var channels = dims[i + 1];
             var between = w.Between(length >> i, channels);
             var skip = i == 0 ? w.Skip.View(0, channels) : w.Concat[i]!.View(channels, channels);
             Residual(downBlocks[2 * i], x, between, film, rows, w);
@@ -264,13 +272,13 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
             }
         }
 
-        int top = dims[levels];
+        var top = dims[levels];
         var midBetween = w.Between(x.Length, top);
         var midOutput = levels > 1 ? w.Concat[levels - 1]!.View(0, top) : w.Final.View(0, top);
         Residual(midBlocks[0], x, midBetween, film, rows, w);
         Residual(midBlocks[1], midBetween, midOutput, film, rows, w);
 
-        for (int j = 0; j < levels - 1; j++)
+        for (var j = 0; j < levels - 1; j++)
         {
             int i = levels - 1 - j, channels = dims[i];
             var concatenated = w.Concat[i]!.View(0, 2 * dims[i + 1]);
@@ -283,7 +291,7 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
             Gemm.Convolve(upsampleInput, upsample[j].Odd, 2, 1, 0, target, rows, upsampleInput.Length, 2, 1);
         }
 
-        int start = dims[1];
+        var start = dims[1];
         var final = w.Final.View(0, start);
         var h = w.Raw(length, start);
         var normed = w.Inner(length, start);
@@ -309,9 +317,11 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
         }
         else
         {
-            for (int r = 0; r < rows; r++)
-                for (int t = 0; t < length; t++)
+            for (var r = 0; r < rows; r++)
+            {
+                for (var t = 0; t < length; t++)
                     new ReadOnlySpan<float>(x.Row(r, t), x.Channels).CopyTo(new Span<float>(y.Row(r, t), y.Channels));
+            }
         }
         Elementwise.NormMish(h, norms[1].Pointer, norms[1].Pointer + block.Outputs, groups, null, 0, false, y, rows, accumulate: true);
     }
@@ -408,19 +418,19 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
             capacity = Math.Max(rows, capacity);
             horizon = length;
             var d = network.dims;
-            int levels = network.levels;
+            var levels = network.levels;
             Input = new Buffer(capacity, length, d[0], Pad);
             Skip = new Buffer(capacity, length, d[1], Pad);
             Final = new Buffer(capacity, length, levels > 1 ? d[1] : d[levels], Pad);
             Level = new Buffer?[levels];
             Concat = new Buffer?[levels];
-            for (int i = 1; i < levels; i++)
+            for (var i = 1; i < levels; i++)
             {
                 Level[i] = new Buffer(capacity, length >> i, d[i], Pad);
                 Concat[i] = new Buffer(capacity, length >> i, 2 * d[i + 1], Pad);
             }
             long largest = 0;
-            for (int i = 0; i < levels; i++) largest = Math.Max(largest, (long)(length >> i) * Math.Max(d[i + 1], d[Math.Max(i, 1)]));
+            for (var i = 0; i < levels; i++) largest = Math.Max(largest, (long)(length >> i) * Math.Max(d[i + 1], d[Math.Max(i, 1)]));
             raw = new NativeBuffer(capacity * largest);
         }
 

@@ -50,21 +50,21 @@ internal static unsafe class Gemm
     {
         if (b.K != taps * x.Channels || b.N != y.Channels)
             throw new ArgumentException($"weights ({b.K} × {b.N}) do not fit {taps} taps × {x.Channels} → {y.Channels} channels.");
-        int rows = samples * outputLength;
-        long* a = stackalloc long[8];
-        long* c = stackalloc long[8];
-        float* tile = stackalloc float[8 * Nr];
-        for (int p = 0; p < b.Panels; p++)
+        var rows = samples * outputLength;
+        var a = stackalloc long[8];
+        var c = stackalloc long[8];
+        var tile = stackalloc float[8 * Nr];
+        for (var p = 0; p < b.Panels; p++)
         {
-            float* panel = b.Panel(p);
-            float* bias = b.Bias(p);
-            int columns = Math.Min(Nr, b.N - p * Nr);
-            for (int m0 = 0; m0 < rows; m0 += 8)
+            var panel = b.Panel(p);
+            var bias = b.Bias(p);
+            var columns = Math.Min(Nr, b.N - p * Nr);
+            for (var m0 = 0; m0 < rows; m0 += 8)
             {
-                int block = Math.Min(8, rows - m0);
-                for (int i = 0; i < 8; i++)
+                var block = Math.Min(8, rows - m0);
+                for (var i = 0; i < 8; i++)
                 {
-                    int m = m0 + Math.Min(i, block - 1);   // rows past the end repeat the last one and are not stored
+                    var m = m0 + Math.Min(i, block - 1);   // rows past the end repeat the last one and are not stored
                     int r = m / outputLength, t = m % outputLength;
                     a[i] = (long)x.Row(r, t * stride - padding);
                     c[i] = (long)(y.Row(r, t * outputRowStep + outputRowOffset) + p * Nr);
@@ -89,13 +89,13 @@ internal static unsafe class Gemm
         var b1 = Vector512.Load(bias + 16);
         Vector512<float> c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
         Vector512<float> c40 = b0, c41 = b1, c50 = b0, c51 = b1, c60 = b0, c61 = b1, c70 = b0, c71 = b1;
-        float* w = panel;
-        for (int j = 0; j < taps; j++)
+        var w = panel;
+        for (var j = 0; j < taps; j++)
         {
-            long offset = (long)j * ld;
+            var offset = (long)j * ld;
             float* a0 = (float*)rows[0] + offset, a1 = (float*)rows[1] + offset, a2 = (float*)rows[2] + offset, a3 = (float*)rows[3] + offset;
             float* a4 = (float*)rows[4] + offset, a5 = (float*)rows[5] + offset, a6 = (float*)rows[6] + offset, a7 = (float*)rows[7] + offset;
-            for (int k = 0; k < channels; k++, w += Nr)
+            for (var k = 0; k < channels; k++, w += Nr)
             {
                 var w0 = Vector512.Load(w);
                 var w1 = Vector512.Load(w + 16);
@@ -131,12 +131,12 @@ internal static unsafe class Gemm
         var b0 = Vector512.Load(bias);
         var b1 = Vector512.Load(bias + 16);
         Vector512<float> c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
-        float* w = panel;
-        for (int j = 0; j < taps; j++)
+        var w = panel;
+        for (var j = 0; j < taps; j++)
         {
-            long offset = (long)j * ld;
+            var offset = (long)j * ld;
             float* a0 = (float*)rows[0] + offset, a1 = (float*)rows[1] + offset, a2 = (float*)rows[2] + offset, a3 = (float*)rows[3] + offset;
-            for (int k = 0; k < channels; k++, w += Nr)
+            for (var k = 0; k < channels; k++, w += Nr)
             {
                 var w0 = Vector512.Load(w);
                 var w1 = Vector512.Load(w + 16);
@@ -158,7 +158,7 @@ internal static unsafe class Gemm
     /// <summary>Rows [0, valid) of a tile of 32-float rows to their outputs, the first <paramref name="columns"/> of each.</summary>
     static void CopyTile(float* tile, long* outputs, int valid, int columns)
     {
-        for (int i = 0; i < valid; i++)
+        for (var i = 0; i < valid; i++)
             new ReadOnlySpan<float>(tile + i * Nr, columns).CopyTo(new Span<float>((float*)outputs[i], columns));
     }
 
@@ -166,18 +166,18 @@ internal static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void KernelPortable(long* rows, long* outputs, int valid, float* panel, float* bias, int taps, int ld, int channels, int columns)
     {
-        float* tile = stackalloc float[Nr];
-        for (int i = 0; i < valid; i++)
+        var tile = stackalloc float[Nr];
+        for (var i = 0; i < valid; i++)
         {
             var c0 = Vector256.Load(bias);
             var c1 = Vector256.Load(bias + 8);
             var c2 = Vector256.Load(bias + 16);
             var c3 = Vector256.Load(bias + 24);
-            float* w = panel;
-            for (int j = 0; j < taps; j++)
+            var w = panel;
+            for (var j = 0; j < taps; j++)
             {
-                float* a = (float*)rows[i] + (long)j * ld;
-                for (int k = 0; k < channels; k++, w += Nr)
+                var a = (float*)rows[i] + (long)j * ld;
+                for (var k = 0; k < channels; k++, w += Nr)
                 {
                     var v = Vector256.Create(a[k]);
                     c0 = Vector256.FusedMultiplyAdd(v, Vector256.Load(w), c0);
@@ -190,8 +190,8 @@ internal static unsafe class Gemm
             c1.Store(tile + 8);
             c2.Store(tile + 16);
             c3.Store(tile + 24);
-            float* y = (float*)outputs[i];
-            for (int j = 0; j < columns; j++) y[j] = tile[j];
+            var y = (float*)outputs[i];
+            for (var j = 0; j < columns; j++) y[j] = tile[j];
         }
     }
 }

@@ -12,7 +12,7 @@ internal sealed unsafe class NativeBuffer : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Length = length;
-        nuint bytes = (nuint)Math.Max(length, 16) * sizeof(float);
+        var bytes = (nuint)Math.Max(length, 16) * sizeof(float);
         Pointer = (float*)NativeMemory.AlignedAlloc(bytes, 64);
         NativeMemory.Clear(Pointer, bytes);
         GC.AddMemoryPressure((long)bytes);

@@ -26,11 +26,16 @@ internal sealed unsafe class PackedMatrix : IDisposable
         N = n;
         values = new NativeBuffer((long)Panels * k * Width);
         this.bias = new NativeBuffer((long)Panels * Width);
-        float* v = values.Pointer;
-        for (int p = 0; p < Panels; p++)
-            for (int kk = 0; kk < k; kk++)
-                for (int j = 0; j < Width && p * Width + j < n; j++)
+        var v = values.Pointer;
+        for (var p = 0; p < Panels; p++)
+        {
+            for (var kk = 0; kk < k; kk++)
+            {
+                for (var j = 0; j < Width && p * Width + j < n; j++)
                     v[((long)p * k + kk) * Width + j] = element(kk, p * Width + j);
+            }
+        }
+
         if (!bias.IsEmpty)
         {
             if (bias.Length != n) throw new ArgumentException($"bias has {bias.Length} values, expected {n}.", nameof(bias));

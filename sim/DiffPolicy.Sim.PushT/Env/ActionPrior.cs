@@ -1,6 +1,6 @@
 using DiffPolicy.Sim.PushT.Physics;
 
-namespace DiffPolicy.Sim.PushT.Task;
+namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>
 /// Sent with a chunk request under <see cref="ChunkSeam.Inpaint"/>: the robot's planned actions for the request's step

@@ -1,6 +1,6 @@
 using DiffPolicy.Sim.PushT.Physics;
 
-namespace DiffPolicy.Sim.PushT.Task;
+namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>
 /// Where each executed action came from, and the jerk it makes: a second difference |a[t+1] − 2a[t] + a[t−1]| (pixels
@@ -25,7 +25,7 @@ public static class ExecutedActions
         if (actions.Count != sources.Count) throw new ArgumentException($"{actions.Count} actions but {sources.Count} sources.", nameof(sources));
         var seam = new List<double>();
         var intra = new List<double>();
-        for (int t = 1; t + 1 < actions.Count; t++)
+        for (var t = 1; t + 1 < actions.Count; t++)
         {
             int a = sources[t - 1], b = sources[t], c = sources[t + 1];
             if (a == Startup || b == Startup || c == Startup) continue;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using DiffPolicy.Protocol;
 using DiffPolicy.Protocol.Transport;
+using DiffPolicy.Sim.PushT.Env;
 using DiffPolicy.Sim.PushT.Physics;
-using DiffPolicy.Sim.PushT.Task;
 
 namespace DiffPolicy.Sim.PushT.Robot;
 

@@ -1,5 +1,5 @@
 using DiffPolicy.Protocol;
-using DiffPolicy.Sim.PushT.Task;
+using DiffPolicy.Sim.PushT.Env;
 
 namespace DiffPolicy.Sim.PushT.Robot;
 

@@ -1,6 +1,6 @@
 using DiffPolicy.Sim.PushT.Physics;
 
-namespace DiffPolicy.Sim.PushT.Task;
+namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>
 /// The PushT task (real-stanford/diffusion_policy's PushTEnv, legacy reset order): a 512×512 world, a kinematic
@@ -70,7 +70,7 @@ public sealed class PushTEnv
     /// <summary>The block's body transform (local T coordinates → world).</summary>
     public Pose BlockPose => world.Block.Pose;
 
-    public double Coverage => Task.Coverage.Of(BlockPose, Goal);
+    public double Coverage => Env.Coverage.Of(BlockPose, Goal);
 
     /// <summary>One control step towards the absolute target <paramref name="action"/> (pixels).</summary>
     public StepResult Step(Vec2 action)

@@ -1,9 +1,7 @@
-using DiffPolicy.Control;
-
-namespace DiffPolicy.Cli.Commands;
+namespace DiffPolicy.Control;
 
 /// <summary>A policy server serving on its own thread of this process, for verbs that run the robot too (eval, soak).</summary>
-internal sealed class BackgroundServer : IDisposable
+public sealed class BackgroundServer : IDisposable
 {
     readonly CancellationTokenSource stop = new();
     readonly Thread thread;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using DiffPolicy.Sim.PushT.Physics;
 
-namespace DiffPolicy.Sim.PushT.Task;
+namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>
 /// Throughput of the simulator on one thread: per wall-clock second, and per second of processor time the

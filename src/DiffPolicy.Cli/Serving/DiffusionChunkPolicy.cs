@@ -1,8 +1,9 @@
+using DiffPolicy.Control;
 using DiffPolicy.Policy;
 using DiffPolicy.Protocol;
 using static TorchSharp.torch;
 
-namespace DiffPolicy.Control;
+namespace DiffPolicy.Cli.Serving;
 
 /// <summary>
 /// A <see cref="DiffusionPolicy"/> served as an <see cref="IChunkPolicy"/>. Each robot's sampler noise comes from a
@@ -11,7 +12,7 @@ namespace DiffPolicy.Control;
 /// seeded with <see cref="StatelessSeed"/>(episode, step), so any server answers it alike. <see cref="Serve"/> samples
 /// the jobs of several robots together (<see cref="DiffusionPolicy.Serve"/>). Does not own the policy.
 /// </summary>
-public sealed class DiffusionChunkPolicy : IChunkPolicy, IDisposable
+internal sealed class DiffusionChunkPolicy : IChunkPolicy, IDisposable
 {
     readonly DiffusionPolicy policy;
     readonly Dictionary<string, (long Episode, Generator Noise)> noise = [];
@@ -73,7 +74,7 @@ public sealed class DiffusionChunkPolicy : IChunkPolicy, IDisposable
         return inputs;
     }
 
-    public ActionChunkResult Infer(ObservationWindow window, CancellationToken cancellationToken)
+    public InferenceResult Infer(ObservationWindow window, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(window);
         var generator = window.Stateless ? new Generator(StatelessSeed(window.Episode, window.Step)) : NoiseFor(window.Robot, window.Episode);
@@ -98,7 +99,7 @@ public sealed class DiffusionChunkPolicy : IChunkPolicy, IDisposable
         policy.Serve(new Adapter(this, feed), stop);
     }
 
-    static ActionChunkResult Result(Policy.ActionChunk chunk) => new(chunk.Actions, chunk.Stats.Iterations, chunk.Stats.Evaluations)
+    static InferenceResult Result(ActionPrediction chunk) => new(chunk.Actions, chunk.Stats.Iterations, chunk.Stats.Evaluations)
     {
         Certificate = chunk.Certificate is { } c ? new ChunkCertificate(c.ConvergedSteps, c.Steps, c.MaxError, c.Tolerance) : null,
     };

@@ -1,4 +1,4 @@
-namespace DiffPolicy.Sim.PushT.Task;
+namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>
 /// What one control step reports: coverage of the goal, reward clip(coverage/0.95, 0, 1), success (coverage &gt; 0.95)

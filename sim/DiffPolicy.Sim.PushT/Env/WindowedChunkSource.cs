@@ -1,6 +1,6 @@
 using DiffPolicy.Sim.PushT.Physics;
 
-namespace DiffPolicy.Sim.PushT.Task;
+namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>
 /// An <see cref="IChunkSource"/> for a policy in this process: keeps the last <c>n_obs_steps</c> observations and
@@ -31,10 +31,10 @@ public sealed class WindowedChunkSource : IChunkSource
 
     float[] Window()
     {
-        int width = history[0].Length;
+        var width = history[0].Length;
         var window = new float[nObsSteps * width];
-        int missing = nObsSteps - history.Count;
-        for (int k = 0; k < nObsSteps; k++)
+        var missing = nObsSteps - history.Count;
+        for (var k = 0; k < nObsSteps; k++)
             history[Math.Max(0, k - missing)].CopyTo(window, k * width);
         return window;
     }

@@ -1,6 +1,6 @@
 using DiffPolicy.Sim.PushT.Physics;
 
-namespace DiffPolicy.Sim.PushT.Task;
+namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>What happens where a newer chunk takes over from the plan of an older one (docs/realtime.md).</summary>
 public enum ChunkSeam

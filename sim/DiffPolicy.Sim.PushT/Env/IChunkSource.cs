@@ -1,6 +1,6 @@
 using DiffPolicy.Sim.PushT.Physics;
 
-namespace DiffPolicy.Sim.PushT.Task;
+namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>Where a <see cref="ChunkedController"/> gets its actions: a policy in this process or a policy server.</summary>
 public interface IChunkSource

@@ -1,4 +1,4 @@
-using DiffPolicy.Sim.PushT.Task;
+using DiffPolicy.Sim.PushT.Env;
 
 namespace DiffPolicy.Sim.PushT.Robot;
 

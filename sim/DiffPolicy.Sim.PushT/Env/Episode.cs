@@ -1,6 +1,6 @@
 using DiffPolicy.Sim.PushT.Physics;
 
-namespace DiffPolicy.Sim.PushT.Task;
+namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>One control step of an episode: the observation the action was chosen from, the action and its outcome.</summary>
 public sealed record EpisodeStep(PushTState State, double[] Keypoints, Vec2 Action, StepResult Result);

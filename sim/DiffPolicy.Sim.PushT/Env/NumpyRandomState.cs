@@ -1,4 +1,4 @@
-namespace DiffPolicy.Sim.PushT.Task;
+namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>
 /// numpy's legacy <c>RandomState</c>: MT19937 seeded by <c>init_genrand</c>, <c>randint</c> by masked rejection

@@ -1,6 +1,6 @@
 using DiffPolicy.Data;
 
-namespace DiffPolicy.Sim.PushT.Task;
+namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>
 /// Episodes as DiffusionPolicy's PushT replay buffer lays them out, saved as .npz: <c>state</c> (N, 5) float32 —

@@ -1,6 +1,6 @@
 using DiffPolicy.Sim.PushT.Physics;
 
-namespace DiffPolicy.Sim.PushT.Task;
+namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>
 /// Runs an action-chunking policy one control step at a time, as DiffusionPolicy's MultiStepWrapper

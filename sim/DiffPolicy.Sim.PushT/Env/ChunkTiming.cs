@@ -1,4 +1,4 @@
-namespace DiffPolicy.Sim.PushT.Task;
+namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>What one action chunk cost.</summary>
 /// <param name="LatencyMs">From asking to having the chunk (the robot's round trip; in process, the inference call).</param>
