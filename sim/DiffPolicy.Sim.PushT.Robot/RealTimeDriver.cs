@@ -72,7 +72,10 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
             return planned.Action;
         }
         sources.Add(chunks == 0 ? ExecutedActions.Startup : ExecutedActions.Held);
-        if (chunks == 0) startupTicks++;
+        if (chunks == 0)
+        {
+            startupTicks++;
+        }
         else
         {
             misses++;

@@ -115,7 +115,7 @@ public sealed class DiffusionPolicy : IDisposable
         using var inpainting = Inpaint(priors, batch);
         using var result = sampler.Sample(cond, generator, cancellationToken, inpainting);
         var predicted = result.Trajectory.narrow(1, Config.FirstActionIndex, Config.PredictedSteps).to(float32).cpu().contiguous();
-        float[] actions = predicted.data<float>().ToArray();
+        var actions = predicted.data<float>().ToArray();
         actionNormalizer.Unnormalize(actions);
         return new ActionPrediction(actions, batch, Config.PredictedSteps, Config.ActionDim, result.Stats) { Certificate = batch == 1 ? result.Certificates[0] : null };
     }
@@ -128,10 +128,10 @@ public sealed class DiffusionPolicy : IDisposable
         int horizon = Config.Horizon, dim = Config.ActionDim, first = Config.FirstActionIndex;
         var known = new float[batch * horizon * dim];
         var weights = new float[batch * horizon];
-        for (int b = 0; b < batch; b++)
+        for (var b = 0; b < batch; b++)
         {
             if (priors[b] is not { } prior) continue;
-            int rows = prior.Rows(dim, Config.PredictedSteps);
+            var rows = prior.Rows(dim, Config.PredictedSteps);
             var actions = prior.Actions.ToArray();
             actionNormalizer.Normalize(actions);
             actions.CopyTo(known, (b * horizon + first) * dim);
@@ -148,9 +148,9 @@ public sealed class DiffusionPolicy : IDisposable
     {
         ArgumentNullException.ThrowIfNull(observations);
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-        int steps = Config.NObsSteps;
+        var steps = Config.NObsSteps;
         var inputs = Config.Inputs;
-        foreach (string key in observations.Keys)
+        foreach (var key in observations.Keys)
             if (!inputs.Any(o => o.Key == key)) throw new ArgumentException($"The policy does not read an observation '{key}'.", nameof(observations));
         var normalized = new Dictionary<string, float[]>(inputs.Count);
         foreach (var input in inputs)
@@ -158,12 +158,18 @@ public sealed class DiffusionPolicy : IDisposable
             if (!observations.TryGetValue(input.Key, out var values))
                 throw new ArgumentException($"The observation has no '{input.Key}'.", nameof(observations));
             if (values.Length != batch * steps * input.Length)
+            {
                 throw new ArgumentException(
                     $"Expected {batch} × {steps} × {input.Length} = {batch * steps * input.Length} values of '{input.Key}', got {values.Length}.", nameof(observations));
+            }
+
             var copy = values.ToArray();
-            for (int i = 0; i < copy.Length; i++)
+            for (var i = 0; i < copy.Length; i++)
+            {
                 if (!float.IsFinite(copy[i]))
                     throw new ArgumentException($"Value {i} of '{input.Key}' is {copy[i]}; observations must be finite.", nameof(observations));
+            }
+
             normalizers[encoder is null ? PolicyCheckpoint.ObsField : input.Key].Normalize(copy);
             normalized[input.Key] = copy;
         }
@@ -217,7 +223,7 @@ public sealed class DiffusionPolicy : IDisposable
     {
         using var scope = NewDisposeScope();
         var predicted = trajectory.narrow(1, Config.FirstActionIndex, Config.PredictedSteps).to(float32).cpu().contiguous();
-        float[] actions = predicted.data<float>().ToArray();
+        var actions = predicted.data<float>().ToArray();
         actionNormalizer.Unnormalize(actions);
         return actions;
     }
@@ -328,7 +334,7 @@ public sealed class DiffusionPolicy : IDisposable
             middle[input.Key] = values;
         }
         using var noise = new Generator(0, device);
-        for (int i = 0; i < chunks; i++) PredictActions(middle, 1, noise);
+        for (var i = 0; i < chunks; i++) PredictActions(middle, 1, noise);
     }
 
     public void Dispose()

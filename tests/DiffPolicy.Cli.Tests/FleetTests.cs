@@ -57,7 +57,7 @@ public sealed partial class FleetTests(ITestOutputHelper output) : IDisposable
         policy.Serve(feed);
         Assert.True(feed.MostRunning >= 3, $"at most {feed.MostRunning} ran together");
 
-        for (int r = 0; r < 4; r++)
+        for (var r = 0; r < 4; r++)
         {
             using var again = new Generator((ulong)(50 + r));
             var alone = policy.PredictActions(Observations(r), 1, again);
@@ -112,7 +112,7 @@ public sealed partial class FleetTests(ITestOutputHelper output) : IDisposable
         {
             var endpoints = WaitForLine(broker, BrokerLine(), "the broker");
             string frontend = endpoints.Groups[1].Value, backend = endpoints.Groups[2].Value;
-            for (int i = 0; i < 2; i++)
+            for (var i = 0; i < 2; i++)
                 workers.Add(Start("serve", "--checkpoint", checkpoint.Directory, "--worker-of", backend, "--threads", "1"));
             foreach (var worker in workers) WaitForLine(worker, WorkerLine(), "a worker");
 
@@ -140,7 +140,7 @@ public sealed partial class FleetTests(ITestOutputHelper output) : IDisposable
             workers[0].Kill(entireProcessTree: true);
             threads.ForEach(t => Assert.True(t.Join(TimeSpan.FromSeconds(120)), "a robot did not finish"));
 
-            for (int r = 0; r < Robots; r++)
+            for (var r = 0; r < Robots; r++)
             {
                 Assert.Null(failures[r]);
                 var run = episodes[r]!;

@@ -3,8 +3,8 @@ using DiffPolicy.Policy.Checkpoints;
 using DiffPolicy.Policy.Network;
 using DiffPolicy.Policy.Sampling;
 using DiffPolicy.Policy.Schedulers;
-using TorchSharp;
 using DiffPolicy.Tests;
+using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -52,7 +52,7 @@ public sealed class BatchedSamplingTests(ITestOutputHelper output) : IDisposable
 
         public IReadOnlyList<SampleRequest> Take(int running)
         {
-            int call = calls++;
+            var call = calls++;
             MostRunning = Math.Max(MostRunning, running);
             var offered = new List<SampleRequest>();
             while (given < waves.Count && given * gap <= call) offered.AddRange(waves[given++]);
@@ -61,7 +61,7 @@ public sealed class BatchedSamplingTests(ITestOutputHelper output) : IDisposable
 
         public void Finished(SampleOutcome outcome)
         {
-            int seed = (int)outcome.Request.Tag!;
+            var seed = (int)outcome.Request.Tag!;
             Outcomes[seed] = outcome;
             if (outcome.Trajectory is { } t) Trajectories[seed] = t.clone().DetachFromDisposeScope();
         }
@@ -86,7 +86,7 @@ public sealed class BatchedSamplingTests(ITestOutputHelper output) : IDisposable
 
         foreach (var request in requests)
         {
-            int seed = (int)request.Tag!;
+            var seed = (int)request.Tag!;
             using var alone = sampler.Sample(request.GlobalCond, request.Noise);
             var outcome = feed.Outcomes[seed];
             double difference = (alone.Trajectory - feed.Trajectories[seed]).abs().max().item<float>();
@@ -127,7 +127,7 @@ public sealed class BatchedSamplingTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(3, feed.Outcomes.Count);
         foreach (var request in requests)
         {
-            int seed = (int)request.Tag!;
+            var seed = (int)request.Tag!;
             using var expected = sequential.Sample(request.GlobalCond, request.Noise);
             Assert.InRange((expected.Trajectory - feed.Trajectories[seed]).abs().max().item<float>(), 0, 1e-5);
         }
@@ -168,7 +168,7 @@ public sealed class BatchedSamplingTests(ITestOutputHelper output) : IDisposable
 
         Assert.Equal(SampleStatus.Cancelled, feed.Outcomes[2].Status);
         Assert.Null(feed.Outcomes[2].Trajectory);
-        foreach (int seed in new[] { 0, 3 })
+        foreach (var seed in new[] { 0, 3 })
         {
             using var alone = sampler.Sample(requests[seed].GlobalCond, requests[seed].Noise);
             double difference = (alone.Trajectory - feed.Trajectories[seed]).abs().max().item<float>();
@@ -217,8 +217,8 @@ public sealed class BatchedSamplingTests(ITestOutputHelper output) : IDisposable
         }
         Once();
         Once();
-        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        for (int i = 0; i < 5; i++) Once();
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (var i = 0; i < 5; i++) Once();
         // No growth (the count may fall: it is created minus disposed on this thread, and other tests' tensors go too).
         Assert.InRange(DisposeScopeManager.Statistics.ThreadTotalLiveCount, long.MinValue, before);
     }

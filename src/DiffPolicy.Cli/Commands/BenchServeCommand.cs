@@ -45,7 +45,7 @@ internal sealed class BenchServeCommand : VerbCommand<BenchServeCommand.Settings
     public override int Run(Settings settings, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        string? jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
+        var jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
         var (loaded, description) = settings.Policy.Load();
         using var diffusion = loaded;
         using var chunkPolicy = new DiffusionChunkPolicy(diffusion);

@@ -59,7 +59,11 @@ internal sealed class ServeCommand : VerbCommand<ServeCommand.Settings>
         {
             server = new PolicyServer(chunkPolicy, new PolicyServerOptions
             {
-                Bind = settings.Bind, CurveServer = certificate, WorkerOf = settings.WorkerOf, CurveClient = brokerKeys, MaxBatch = settings.MaxBatch,
+                Bind = settings.Bind,
+                CurveServer = certificate,
+                WorkerOf = settings.WorkerOf,
+                CurveClient = brokerKeys,
+                MaxBatch = settings.MaxBatch,
             });
         }
         catch (Exception e) when (e is NetMQException or ArgumentException)

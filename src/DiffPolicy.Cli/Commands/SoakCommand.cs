@@ -63,7 +63,11 @@ internal sealed class SoakCommand : VerbCommand<SoakCommand.Settings>
             {
                 report = new SoakRun(chunkPolicy, span)
                 {
-                    Lead = settings.Lead, Robots = settings.Robots, Stateless = settings.Stateless, DeadlineMs = settings.DeadlineMs, MaxBatch = settings.MaxBatch,
+                    Lead = settings.Lead,
+                    Robots = settings.Robots,
+                    Stateless = settings.Stateless,
+                    DeadlineMs = settings.DeadlineMs,
+                    MaxBatch = settings.MaxBatch,
                 }.Run(description, (sample, latency) =>
                 {
                     context.UpdateTarget(Status(sample, latency, span));

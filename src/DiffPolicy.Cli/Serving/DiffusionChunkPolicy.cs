@@ -58,12 +58,12 @@ internal sealed class DiffusionChunkPolicy : IChunkPolicy, IDisposable
             int height = o.Shape[1], width = o.Shape[2], plane = height * width;
             var frames = window.Frames[o.Key];
             var chw = new float[frames.Length];
-            for (int step = 0; step < window.Steps; step++)
+            for (var step = 0; step < window.Steps; step++)
             {
-                int offset = step * 3 * plane;
-                for (int p = 0; p < plane; p++)
+                var offset = step * 3 * plane;
+                for (var p = 0; p < plane; p++)
                 {
-                    for (int c = 0; c < 3; c++)
+                    for (var c = 0; c < 3; c++)
                     {
                         chw[offset + c * plane + p] = frames[offset + 3 * p + c] / 255f;
                     }

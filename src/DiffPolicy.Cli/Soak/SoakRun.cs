@@ -55,7 +55,11 @@ internal sealed class SoakRun(IChunkPolicy served, TimeSpan duration)
         var tallies = Enumerable.Range(0, Robots).Select(r => new RobotTally(Robots == 1 ? "soak" : $"soak-{r}")).ToList();
         var robots = tallies.Select(t => new PushTRobot(server.Endpoint, new PushTRobotOptions
         {
-            Name = t.Name, Mode = RobotMode.RealTime, Lead = Lead, Stateless = Stateless, DeadlineMs = DeadlineMs,
+            Name = t.Name,
+            Mode = RobotMode.RealTime,
+            Lead = Lead,
+            Stateless = Stateless,
+            DeadlineMs = DeadlineMs,
         })).ToList();
         try
         {
@@ -141,7 +145,10 @@ internal sealed class SoakRun(IChunkPolicy served, TimeSpan duration)
             {
                 steady.RecordValue(Microseconds(timing.LatencyMs));
                 tally.Steady.RecordValue(Microseconds(timing.LatencyMs));
-                if (s >= 0) slack.RecordValue(Microseconds(s));
+                if (s >= 0)
+                {
+                    slack.RecordValue(Microseconds(s));
+                }
                 else
                 {
                     late++;

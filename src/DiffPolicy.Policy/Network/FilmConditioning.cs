@@ -37,7 +37,7 @@ public sealed class FilmConditioning(IReadOnlyList<Film> blocks, long rows) : IN
         if (parts.Count == 0) throw new ArgumentException("nothing to concatenate", nameof(parts));
         if (parts.Count == 1) return parts[0];
         var blocks = new List<Film>(parts[0].Blocks.Count);
-        for (int b = 0; b < parts[0].Blocks.Count; b++)
+        for (var b = 0; b < parts[0].Blocks.Count; b++)
         {
             var scale = parts[0].Blocks[b].Scale is null ? null : cat(parts.Select(p => p.Blocks[b].Scale!).ToArray());
             blocks.Add(new Film(scale, cat(parts.Select(p => p.Blocks[b].Bias).ToArray())));

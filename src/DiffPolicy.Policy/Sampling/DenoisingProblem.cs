@@ -40,7 +40,7 @@ internal sealed class DenoisingProblem : IDisposable
         // TorchSharp's conditioning lives in the dispose scope it was made in; this problem outlives it.
         (conditioning as FilmConditioning)?.Detach();
         StepIndices = arange(scheduler.Steps, int64, scheduler.Device).DetachFromDisposeScope();
-        bool stochastic = Enumerable.Range(0, scheduler.Steps).Any(j => scheduler.NoiseStd(j) > 0);
+        var stochastic = Enumerable.Range(0, scheduler.Steps).Any(j => scheduler.NoiseStd(j) > 0);
         if (stochastic)
         {
             if (noise.Steps is null || noise.Steps.shape[0] != scheduler.Steps)
@@ -68,7 +68,7 @@ internal sealed class DenoisingProblem : IDisposable
     public void Constrain(Tensor x, int first)
     {
         if (weightedKnown is null) return;
-        int count = x.dim() == 4 ? (int)x.shape[0] : 1;
+        var count = x.dim() == 4 ? (int)x.shape[0] : 1;
         x.mul_(x.dim() == 4 ? keep! : keep![0]).add_(weightedKnown[first..(first + count)].view(x.shape));
     }
 
@@ -109,8 +109,8 @@ internal sealed class NoiseNetwork(INoisePredictor network, int workers)
     /// <returns>(R, T, A).</returns>
     public Tensor Evaluate(Tensor rows, INoiseConditioning conditioning)
     {
-        long count = rows.shape[0];
-        int parts = (int)Math.Min(workers, count);
+        var count = rows.shape[0];
+        var parts = (int)Math.Min(workers, count);
         if (parts == 1)
             return Network.Denoise(rows, conditioning);
 

@@ -54,7 +54,7 @@ public sealed class DiffusionSampler
         Options = options;
         Horizon = horizon ?? network.Config.Horizon
             ?? throw new ArgumentException("The network config has no horizon: pass the trajectory length.", nameof(horizon));
-        int factor = 1 << (network.Config.DownDims.Count - 1);
+        var factor = 1 << (network.Config.DownDims.Count - 1);
         if (Horizon <= 0 || Horizon % factor != 0)
             throw new ArgumentOutOfRangeException(nameof(horizon), Horizon, $"The horizon must be a positive multiple of {factor} for this network.");
     }
@@ -116,9 +116,9 @@ public sealed class DiffusionSampler
                 requests[0].Noise.Steps is null ? null : cat(requests.Select(r => r.Noise.Steps!).ToArray(), 1));
             using var inpainting = Inpainting.Concat(requests.Select(r => r.Inpainting).ToList(), Horizon, ActionDim, cond.device);
             using var problem = new DenoisingProblem(Network, Scheduler, cond, noise, inpainting);
-            var trajectory = SequentialSampler.Run(problem, network, stop, out int iterations, out int evaluations);
+            var trajectory = SequentialSampler.Run(problem, network, stop, out var iterations, out var evaluations);
             var stats = new ChunkStats(Stopwatch.GetElapsedTime(started), iterations, evaluations, Scheduler.Steps, requests.Count);
-            for (int i = 0; i < requests.Count; i++)
+            for (var i = 0; i < requests.Count; i++)
             {
                 var cancelled = requests[i].Cancellation.IsCancellationRequested;
                 feed.Finished(new SampleOutcome(
@@ -131,9 +131,9 @@ public sealed class DiffusionSampler
     SamplingResult Run(Tensor globalCond, SamplingNoise noise, long started, CancellationToken cancellationToken, Inpainting? inpainting)
     {
         using var scope = NewDisposeScope();
-        long batch = globalCond.shape[0];
+        var batch = globalCond.shape[0];
         var requests = new List<SampleRequest>((int)batch);
-        for (int i = 0; i < batch; i++)
+        for (var i = 0; i < batch; i++)
         {
             // Views of the batch's noise: SamplingNoise takes them out of the scope, so they are disposed below.
             var part = new SamplingNoise(noise.Initial[i..(i + 1)], noise.Steps?[.., i..(i + 1)]);
@@ -186,7 +186,7 @@ public sealed class DiffusionSampler
 
         public void Finished(SampleOutcome outcome)
         {
-            int i = (int)outcome.Request.Tag!;
+            var i = (int)outcome.Request.Tag!;
             Trajectories[i] = outcome.Trajectory!.clone().DetachFromDisposeScope();
             Stats[i] = outcome.Stats;
             Certificates[i] = outcome.Certificate;
@@ -219,8 +219,11 @@ public sealed class DiffusionSampler
     {
         ArgumentNullException.ThrowIfNull(globalCond);
         if (globalCond.dim() != 2 || globalCond.shape[1] != Network.Config.GlobalCondDim || globalCond.shape[0] < 1)
+        {
             throw new ArgumentException(
                 $"global_cond must be (B, {Network.Config.GlobalCondDim}), got ({string.Join(", ", globalCond.shape)}).", nameof(globalCond));
+        }
+
         using var scope = NewDisposeScope();
         if (!isfinite(globalCond).all().item<bool>())
             throw new ArgumentException("global_cond contains NaN or infinite values.", nameof(globalCond));

@@ -58,7 +58,7 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
     {
         var active = new List<Sample>();
         long lastIteration = 0;
-        int iterations = 0;
+        var iterations = 0;
         try
         {
             while (true)
@@ -69,8 +69,8 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
                     foreach (var request in feed.Take(active.Count))
                         active.Add(new Sample(network.Network, scheduler, request, options.WarmStart ? 1 : window));
                 }
-                long now = Stopwatch.GetTimestamp();
-                for (int i = active.Count - 1; i >= 0; i--)
+                var now = Stopwatch.GetTimestamp();
+                for (var i = active.Count - 1; i >= 0; i--)
                 {
                     var sample = active[i];
                     if (sample.Request.Cancellation.IsCancellationRequested)
@@ -81,11 +81,11 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
                 if (active.Count == 0)
                     return iterations;
 
-                long started = Stopwatch.GetTimestamp();
+                var started = Stopwatch.GetTimestamp();
                 Iterate(active);
                 iterations++;
                 lastIteration = Stopwatch.GetTimestamp() - started;
-                for (int i = active.Count - 1; i >= 0; i--)
+                for (var i = active.Count - 1; i >= 0; i--)
                 {
                     if (active[i].Begin >= steps)
                         Finish(feed, active, i, SampleStatus.Converged);
@@ -123,7 +123,7 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
     void Iterate(List<Sample> active)
     {
         using var scope = NewDisposeScope();
-        int n = active.Count;
+        var n = active.Count;
         var counts = active.Select(s => s.End - s.Begin).ToArray();
         var latents = active.Select(s => s.Buffer[s.Begin..s.End]).ToArray();           // each (count, 1, T, A)
         var rows = cat(latents.Select((l, i) => l.view(counts[i], l.shape[2], l.shape[3])).ToArray());
@@ -134,7 +134,7 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
         var predictions = new Tensor[n];
         var errors = new Tensor[n];
         long offset = 0;
-        for (int i = 0; i < n; i++)
+        for (var i = 0; i < n; i++)
         {
             var sample = active[i];
             int begin = sample.Begin, end = sample.End, count = counts[i];
@@ -163,7 +163,7 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
 
         var accepted = new int[n];
         offset = 0;
-        for (int i = 0; i < n; i++)
+        for (var i = 0; i < n; i++)
         {
             accepted[i] = Accept(active[i], squaredErrors.AsSpan((int)offset, counts[i]));
             offset += counts[i];
@@ -171,7 +171,7 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
         if (options.BatchWindows == BatchWindows.Lockstep)
             Array.Fill(accepted, accepted.Min());
 
-        for (int i = 0; i < n; i++)
+        for (var i = 0; i < n; i++)
         {
             var sample = active[i];
             int count = counts[i], nextBegin = sample.Begin + accepted[i], nextEnd = Math.Min(nextBegin + window, steps);
@@ -179,7 +179,9 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
             if (nextEnd > sample.End)
             {
                 if (options.WarmStart)
+                {
                     RollOut(sample, sample.End, nextEnd, modelOutputs[i][(count - 1)..], predictions[i][(count - 1)..]);
+                }
                 else
                 {
                     var guesses = sample.Buffer[(sample.End + 1)..(nextEnd + 1)];
@@ -202,9 +204,9 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
     int Accept(Sample sample, ReadOnlySpan<float> squaredError)
     {
         int count = squaredError.Length, accepted = count, failing = -1;
-        for (int k = 0; k < count; k++)
+        for (var k = 0; k < count; k++)
         {
-            int latent = sample.Begin + 1 + k;   // slot k rebuilt buf[latent]
+            var latent = sample.Begin + 1 + k;   // slot k rebuilt buf[latent]
             if (latent == steps) break;
             if (squaredError[k] * inverseVariance[latent] > toleranceSquared)
             {
@@ -216,11 +218,11 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
         // Slots before the failing one matched within τ; the failing slot's new value came from accepted inputs and is
         // exact to τ now; slots after it rest on unaccepted inputs: their errors are what remains.
         double pending = 0;
-        for (int k = 0; k < count; k++)
+        for (var k = 0; k < count; k++)
         {
-            int latent = sample.Begin + 1 + k;
+            var latent = sample.Begin + 1 + k;
             if (latent == steps) break;
-            double error = squaredError[k] * inverseVariance[latent];
+            var error = squaredError[k] * inverseVariance[latent];
             if (k < accepted && k != failing)
                 sample.AcceptedMaxError = Math.Max(sample.AcceptedMaxError, error);
             else if (k >= accepted)
@@ -234,7 +236,7 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
     static void RollOut(Sample sample, int first, int last, Tensor modelOutput, Tensor prediction)
     {
         using var scope = NewDisposeScope();
-        for (int j = first; j < last; j++)
+        for (var j = first; j < last; j++)
             sample.Buffer[(j + 1)..(j + 2)].copy_(sample.Problem.Step(modelOutput, sample.Buffer[j..(j + 1)], prediction, prediction, j));
     }
 

@@ -348,12 +348,12 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
         var rows = parts.Select(p => p is FastConditioning f && f.Owner == this ? f : throw new ArgumentException("The conditioning was not made by this network.", nameof(parts))).ToList();
         if (rows.Count == 0) throw new ArgumentException("nothing to concatenate", nameof(parts));
         if (rows.Count == 1) return rows[0].Narrow(0, rows[0].Rows);
-        long total = rows.Sum(r => r.Rows);
+        var total = rows.Sum(r => r.Rows);
         var film = new NativeBuffer(total * filmWidth);
         long at = 0;
         foreach (var part in rows)
         {
-            long length = part.Rows * filmWidth;
+            var length = part.Rows * filmWidth;
             System.Buffer.MemoryCopy(part.Film.Pointer + part.Start * filmWidth, film.Pointer + at, (total * filmWidth - at) * sizeof(float), length * sizeof(float));
             at += length;
         }
