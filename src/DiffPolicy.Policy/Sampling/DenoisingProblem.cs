@@ -72,6 +72,34 @@ internal sealed class DenoisingProblem : IDisposable
         x.mul_(x.dim() == 4 ? keep! : keep![0]).add_(weightedKnown[first..(first + count)].view(x.shape));
     }
 
+    /// <summary>
+    /// One Picard sweep's new latents x_{first+1 … first+count} from the exact x_first and the sweep's unconstrained
+    /// step results g(x_j) = mean_j + σ_j·z_j on the previous guesses x_j.
+    /// </summary>
+    /// <remarks>
+    /// A step with inpainting is x_{j+1} = (1 − w)·g(x_j) + w·c_{j+1} (<see cref="Constrain"/>). Its linear part is
+    /// carried exactly, x_{j+1} = (1 − w)·x_j + h_j with h_j = (1 − w)·(g(x_j) − x_j) + w·c_{j+1}, so only the drift
+    /// g − x rests on the guesses: a fully known position is exact in every sweep, and an error in a guess moves the
+    /// rest by the drift's small sensitivity to it, as without inpainting. (Summing the drifts of the constrained steps
+    /// instead carries every guess's error at a known position into all later slots: a step that resets a position
+    /// is far from the identity, which Picard iteration relies on.) The fixed point is the sequential recursion.
+    /// </remarks>
+    /// <param name="start">x_first, (B, T, A).</param>
+    /// <param name="stepped">g(x_j) for j = first … first+count−1, (count, B, T, A).</param>
+    /// <param name="latents">The guesses x_j the sweep evaluated, (count, B, T, A).</param>
+    /// <returns>(count, B, T, A).</returns>
+    public Tensor Accumulate(Tensor start, Tensor stepped, Tensor latents, int first)
+    {
+        if (weightedKnown is null) return start.unsqueeze(0) + (stepped - latents).cumsum(0);
+        var count = (int)stepped.shape[0];
+        var carry = keep![0];
+        var updated = (stepped - latents).mul_(keep).add_(weightedKnown[(first + 1)..(first + count + 1)]);
+        updated[0].add_(carry * start);
+        for (var k = 1; k < count; k++)
+            updated[k].add_(carry * updated[k - 1]);
+        return updated;
+    }
+
     /// <summary>The conditioning rows of steps first … first+count−1, all samples (views).</summary>
     public INoiseConditioning Rows(int first, int count) => conditioning.Narrow(first * Batch, count * Batch);
 

@@ -9,8 +9,9 @@ namespace DiffPolicy.Policy.Sampling;
 /// ParaDiGMS (Shih et al., NeurIPS 2023): Picard iteration over a sliding window of P steps, for any number of
 /// samples at once. Each sample has its own buffer buf[0 … S] (the guesses of x_j) and its own window [b, e); one
 /// iteration evaluates every sample's window in one batched network call, then for each sample rebuilds buf[b+1 … e]
-/// from the exact buf[b] by a cumulative sum of drifts (mean_j − x_j) and the pre-drawn noise (each step's result
-/// constrained by any inpainting, <see cref="DenoisingProblem.Constrain"/>), and slides b past every
+/// from the exact buf[b] by a cumulative sum of drifts (mean_j − x_j) and the pre-drawn noise (with inpainting, a
+/// linear recurrence that carries the blend towards the known actions exactly, <see cref="DenoisingProblem.Accumulate"/>),
+/// and slides b past every
 /// step whose update moved by at most τ (relative to the step's DDPM standard deviation, per element).
 /// </summary>
 /// <remarks>
@@ -110,13 +111,20 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
             var trajectory = status switch
             {
                 SampleStatus.Converged => sample.Buffer[steps],
-                SampleStatus.DeadlineReached => sample.Latest[0],
+                SampleStatus.DeadlineReached => Constrained(sample, sample.Latest[0].clone()),
                 _ => null,
             };
             var stats = new ChunkStats(Stopwatch.GetElapsedTime(sample.Joined), sample.Iterations, sample.Evaluations, steps, sample.LargestBatch);
             feed.Finished(new SampleOutcome(sample.Request, status, trajectory, stats, certificate));
             trajectory?.Dispose();
         }
+    }
+
+    /// <summary>x̂0 blended towards the known actions as the final trajectory would be (ᾱ = 1).</summary>
+    Tensor Constrained(Sample sample, Tensor trajectory)
+    {
+        sample.Problem.Constrain(trajectory, steps);
+        return trajectory;
     }
 
     /// <summary>One Picard sweep of every active sample's window in one network call.</summary>
@@ -150,9 +158,7 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
             }
             var stepped = scheduler.Mean(modelOutput, latents[i], prediction, previous, slots);
             if (sample.Problem.ScaledNoise is { } noise) stepped.add_(noise[begin..end]);
-            sample.Problem.Constrain(stepped, begin + 1);
-            var increments = stepped - latents[i];
-            var updated = sample.Buffer[begin].unsqueeze(0) + increments.cumsum(0);
+            var updated = sample.Problem.Accumulate(sample.Buffer[begin], stepped, latents[i], begin);
             var target = sample.Buffer[(begin + 1)..(end + 1)];
             errors[i] = (updated - target).square().sum([1, 2, 3]);      // (count,)
             target.copy_(updated);
