@@ -249,7 +249,7 @@ public sealed class PolicyServer : IDisposable
             if (length != key.Length)
             {
                 throw new ProtocolException(
-                    ErrorCodes.BadShape, $"'{key.Name}' has {length} {(key.IsRgb ? "bytes" : "values")}; its shape [{string.Join(", ", key.Shape)}] needs {key.Length}", observation.Seq);
+                    ErrorCodes.BadShape, $"'{key.Name}' has {length} {(key.IsRgb ? "bytes" : "values")}; its shape {key.ShapeText} needs {key.Length}", observation.Seq);
             }
         }
         if (observation.Data.Count + observation.Frames.Count != metadata.ObsKeys.Count)
@@ -289,7 +289,7 @@ public sealed class PolicyServer : IDisposable
             {
                 var needs = steps == 1 ? $"{key.Length}" : $"n_obs_steps × {key.Length} = {steps * key.Length}";
                 throw new ProtocolException(
-                    ErrorCodes.BadShape, $"'{key.Name}' has {values.Length} values; its shape [{string.Join(", ", key.Shape)}] needs {needs}", seq);
+                    ErrorCodes.BadShape, $"'{key.Name}' has {values.Length} values; its shape {key.ShapeText} needs {needs}", seq);
             }
         }
         if (data.Count != metadata.ObsKeys.Count)

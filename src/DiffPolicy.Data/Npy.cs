@@ -85,11 +85,11 @@ public static partial class Npy
         long count = 1;
         foreach (var d in shape) count = d == 0 ? 0 : count > System.Array.MaxLength ? count : count * d;   // < 2^62: no overflow
         if (count > System.Array.MaxLength)
-            throw new InvalidDataException($"{name}: shape ({string.Join(", ", shape)}) holds more elements than one array can ({System.Array.MaxLength}).");
+            throw new InvalidDataException($"{name}: shape {Shapes.Format(shape)} holds more elements than one array can ({System.Array.MaxLength}).");
         var bytes = count * ElementSize(type);
         var offset = prefix.Length + lengthBytes.Length + headerLength;
         if (available is { } total && bytes > total - offset)
-            throw new InvalidDataException($"{name}: truncated: shape ({string.Join(", ", shape)}) needs {bytes} bytes of data, the file holds {Math.Max(0, total - offset)}.");
+            throw new InvalidDataException($"{name}: truncated: shape {Shapes.Format(shape)} needs {bytes} bytes of data, the file holds {Math.Max(0, total - offset)}.");
 
         Array data = type switch
         {
@@ -105,7 +105,7 @@ public static partial class Npy
         }
         catch (EndOfStreamException e)
         {
-            throw new InvalidDataException($"{name}: truncated, expected {count} elements of shape ({string.Join(", ", shape)}).", e);
+            throw new InvalidDataException($"{name}: truncated, expected {count} elements of shape {Shapes.Format(shape)}.", e);
         }
         return new NpyArray(data, shape);
     }

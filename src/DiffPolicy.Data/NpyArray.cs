@@ -32,11 +32,11 @@ public sealed record NpyArray
         long count = 1;
         foreach (var d in shape)
         {
-            if (d < 0) throw new ArgumentException($"Negative dimension in shape ({string.Join(", ", shape)}).", nameof(shape));
+            if (d < 0) throw new ArgumentException($"Negative dimension in shape {Shapes.Format(shape)}.", nameof(shape));
             count *= d;
         }
         if (count != data.Length)
-            throw new ArgumentException($"Shape ({string.Join(", ", shape)}) holds {count} elements but {data.Length} were given.", nameof(shape));
+            throw new ArgumentException($"Shape {Shapes.Format(shape)} holds {count} elements but {data.Length} were given.", nameof(shape));
         Data = data;
         Shape = shape;
     }

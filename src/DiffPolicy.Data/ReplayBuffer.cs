@@ -19,7 +19,7 @@ public sealed class ReplayBuffer
         if (!arrays.TryGetValue("episode_ends", out var ends))
             throw new InvalidDataException($"{source} has no 'episode_ends' array.");
         EpisodeEnds = ends.Type is NpyType.Float32 or NpyType.Float64 || ends.Shape.Count != 1
-            ? throw new InvalidDataException($"{source}: 'episode_ends' must be a 1-D integer array, not {ends.Type} of shape ({string.Join(", ", ends.Shape)}).")
+            ? throw new InvalidDataException($"{source}: 'episode_ends' must be a 1-D integer array, not {ends.Type} of shape {Shapes.Format(ends.Shape)}.")
             : ends.ToInt64();
         long previous = 0;
         foreach (var end in EpisodeEnds)

@@ -112,29 +112,25 @@ public sealed record PolicyConfig
 
     public void Validate()
     {
-        static void Require(bool condition, string message)
-        {
-            if (!condition) throw new InvalidDataException(message);
-        }
-        Require(ObsDim > 0 && ActionDim > 0, $"obs_dim and action_dim must be positive, got {ObsDim} and {ActionDim}.");
-        Require(NObsSteps >= 1 && NActionSteps >= 1, "n_obs_steps and n_action_steps must be at least 1.");
-        Require(NObsSteps - 1 + NActionSteps <= Horizon,
+        Check.Require(ObsDim > 0 && ActionDim > 0, $"obs_dim and action_dim must be positive, got {ObsDim} and {ActionDim}.");
+        Check.Require(NObsSteps >= 1 && NActionSteps >= 1, "n_obs_steps and n_action_steps must be at least 1.");
+        Check.Require(NObsSteps - 1 + NActionSteps <= Horizon,
             $"n_obs_steps − 1 + n_action_steps ({NObsSteps - 1 + NActionSteps}) must fit in the horizon ({Horizon}).");
-        Require(ControlHz > 0 && double.IsFinite(ControlHz), $"control_hz must be positive, got {ControlHz}.");
-        Require(Model.InputDim == ActionDim, $"model.input_dim ({Model.InputDim}) must equal action_dim ({ActionDim}).");
-        Require(Model.GlobalCondDim == NObsSteps * ObsDim,
+        Check.Require(ControlHz > 0 && double.IsFinite(ControlHz), $"control_hz must be positive, got {ControlHz}.");
+        Check.Require(Model.InputDim == ActionDim, $"model.input_dim ({Model.InputDim}) must equal action_dim ({ActionDim}).");
+        Check.Require(Model.GlobalCondDim == NObsSteps * ObsDim,
             $"model.global_cond_dim ({Model.GlobalCondDim}) must equal n_obs_steps × obs_dim ({NObsSteps * ObsDim}).");
-        Require(Model.Horizon is null || Model.Horizon == Horizon, $"model.horizon ({Model.Horizon}) must equal horizon ({Horizon}).");
+        Check.Require(Model.Horizon is null || Model.Horizon == Horizon, $"model.horizon ({Model.Horizon}) must equal horizon ({Horizon}).");
         (Model with { Horizon = Horizon }).Validate();
-        Require((Observations is null) == (ObsEncoder is null), "observations and obs_encoder go together (an image policy has both).");
+        Check.Require((Observations is null) == (ObsEncoder is null), "observations and obs_encoder go together (an image policy has both).");
         if (Observations is not null && ObsEncoder is not null)
         {
-            Require(Observations.Count > 0, "observations must list at least one key.");
+            Check.Require(Observations.Count > 0, "observations must list at least one key.");
             foreach (var o in Observations) o.Validate();
-            Require(Observations.Select(o => o.Key).Distinct(StringComparer.Ordinal).Count() == Observations.Count, "observation keys must be distinct.");
+            Check.Require(Observations.Select(o => o.Key).Distinct(StringComparer.Ordinal).Count() == Observations.Count, "observation keys must be distinct.");
             ObsEncoder.Validate(Observations);
             var features = ObsEncoderConfig.FeatureDim(Observations);
-            Require(ObsDim == features, $"obs_dim ({ObsDim}) must equal the encoder's features per step ({features}).");
+            Check.Require(ObsDim == features, $"obs_dim ({ObsDim}) must equal the encoder's features per step ({features}).");
         }
         Scheduler.Validate();
         Sampler.Validate();

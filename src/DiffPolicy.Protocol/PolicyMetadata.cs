@@ -43,6 +43,9 @@ public sealed record ObsKey(string Name, IReadOnlyList<int> Shape, string Type =
 
     public bool IsRgb => Type == Rgb;
 
+    /// <summary>The shape as the wire lists it, for messages: [96, 96, 3].</summary>
+    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+
     /// <summary>Bytes of this key in one <c>obs</c> frame: one per value for a camera frame, four for float32.</summary>
     public int WireBytes => IsRgb ? Length : 4 * Length;
 

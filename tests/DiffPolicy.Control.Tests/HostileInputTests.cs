@@ -75,8 +75,8 @@ public class HostileInputTests(ITestOutputHelper output)
             $"({string.Join(", ", stats.Errors.OrderBy(e => e.Key).Select(e => $"{e.Key} {e.Value}"))}), {stats.SuppressedErrorReplies} refused without reply, " +
             $"{stats.Superseded} superseded, {stats.Chunks} chunks");
         output.WriteLine($"replies to the hostile clients: {string.Join(", ", replies.OrderBy(e => e.Key).Select(e => $"{e.Key} {e.Value}"))}");
-        output.WriteLine($"valid robot step latency, ms: before p50 {P(before, 50):F2} max {before.Max():F2}; during p50 {P(during, 50):F2} " +
-            $"p99 {P(during, 99):F2} max {during.DefaultIfEmpty().Max():F2} ({during.Count} steps); after p50 {P(after, 50):F2} max {after.Max():F2}");
+        output.WriteLine($"valid robot step latency, ms: before p50 {SampleQuantiles.R7(before, 50):F2} max {before.Max():F2}; during p50 {SampleQuantiles.R7(during, 50):F2} " +
+            $"p99 {SampleQuantiles.R7(during, 99):F2} max {during.DefaultIfEmpty().Max():F2} ({during.Count} steps); after p50 {SampleQuantiles.R7(after, 50):F2} max {after.Max():F2}");
 
         Assert.True(stats.Frames >= sent);
         Assert.True(stats.TotalErrors >= sent / 2, $"only {stats.TotalErrors} of {sent} frames were refused");
@@ -150,15 +150,5 @@ public class HostileInputTests(ITestOutputHelper output)
             };
             replies[kind] = replies.GetValueOrDefault(kind) + 1;
         }
-    }
-
-    static double P(List<double> values, int percentile)
-    {
-        if (values.Count == 0)
-        {
-            return double.NaN;
-        }
-        var sorted = values.Order().ToList();
-        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1)];
     }
 }

@@ -15,29 +15,12 @@ namespace DiffPolicy.Policy.Tests;
 /// (fixtures/unet): each sample's trajectory must be the one it gets alone with the same conditioning and noise
 /// (<see cref="DiffusionSampler.Sample(Tensor, SamplingNoise)"/>, batch 1), whoever runs beside it and whenever it joins.
 /// </summary>
-public sealed class BatchedSamplingTests(ITestOutputHelper output) : IDisposable
+public sealed class BatchedSamplingTests(ITestOutputHelper output) : UnetSamplingFixture
 {
-    readonly ConditionalUnet1D network = UnetCheckpoint.Import(Fixtures.Unet("unet_small.safetensors"), Fixtures.Unet("unet_small.config.json"));
-    readonly NoiseSchedule schedule = new(100);
-
-    public void Dispose()
-    {
-        network.Dispose();
-        schedule.Dispose();
-    }
-
-    DiffusionScheduler Create(string kind, int steps) => kind switch
-    {
-        "ddpm" => new DdpmScheduler(schedule, steps),
-        "ddim" => new DdimScheduler(schedule, steps),
-        "dpm" => new DpmSolverMultistepScheduler(schedule, steps),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
-
     SampleRequest Request(DiffusionSampler sampler, int seed)
     {
         using var generator = new Generator((ulong)(1000 + seed));
-        var cond = randn([1, network.Config.GlobalCondDim], generator: generator).DetachFromDisposeScope();
+        var cond = randn([1, Network.Config.GlobalCondDim], generator: generator).DetachFromDisposeScope();
         return new SampleRequest(cond, sampler.DrawNoise(1, generator)) { Tag = seed };
     }
 
@@ -72,12 +55,12 @@ public sealed class BatchedSamplingTests(ITestOutputHelper output) : IDisposable
     [InlineData("ddpm", 100, 10, 2, 0.1)]
     [InlineData("ddpm", 100, 10, 2, 0.0)]
     [InlineData("ddim", 20, 8, 2, 0.1)]
-    [InlineData("dpm", 50, 8, 2, 0.1)]
+    [InlineData("dpm_solver", 50, 8, 2, 0.1)]
     public void Each_sample_of_a_batch_equals_its_chunk_alone(string kind, int steps, int window, int workers, double tolerance)
     {
         using var scope = NewDisposeScope();
         using var scheduler = Create(kind, steps);
-        var sampler = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = window, Tolerance = tolerance, Workers = workers });
+        var sampler = new DiffusionSampler(Network, scheduler, new SamplerOptions { Window = window, Tolerance = tolerance, Workers = workers });
         // Three join at once, two more after 3 iterations, one after 6: windows at different steps share calls.
         var requests = Enumerable.Range(0, 6).Select(i => Request(sampler, i)).ToList();
         var feed = new WaveFeed([requests[..3], requests[3..5], requests[5..]], 3);
@@ -117,8 +100,8 @@ public sealed class BatchedSamplingTests(ITestOutputHelper output) : IDisposable
         using var scope = NewDisposeScope();
         using var scheduler = Create("ddpm", 100);
         var options = new SamplerOptions { Window = 8, Tolerance = 0, BatchWindows = BatchWindows.Lockstep };
-        var lockstep = new DiffusionSampler(network, scheduler, options);
-        var sequential = new DiffusionSampler(network, scheduler, new SamplerOptions { Method = SamplerMethod.Sequential });
+        var lockstep = new DiffusionSampler(Network, scheduler, options);
+        var sequential = new DiffusionSampler(Network, scheduler, new SamplerOptions { Method = SamplerMethod.Sequential });
         var requests = Enumerable.Range(0, 3).Select(i => Request(lockstep, i)).ToList();
         // A second wave offered from the second iteration on waits for the batch to end: the feed is only asked when nothing runs.
         var feed = new WaveFeed([requests[..2], requests[2..]], 1);
@@ -143,12 +126,12 @@ public sealed class BatchedSamplingTests(ITestOutputHelper output) : IDisposable
     [Theory]
     [InlineData("ddpm", 100)]
     [InlineData("ddim", 20)]
-    [InlineData("dpm", 50)]
+    [InlineData("dpm_solver", 50)]
     public void A_deadline_returns_the_converged_prefix_with_a_certificate_and_leaves_the_others_alone(string kind, int steps)
     {
         using var scope = NewDisposeScope();
         using var scheduler = Create(kind, steps);
-        var sampler = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = 8, Tolerance = 0.1, Workers = 2 });
+        var sampler = new DiffusionSampler(Network, scheduler, new SamplerOptions { Window = 8, Tolerance = 0.1, Workers = 2 });
         var requests = Enumerable.Range(0, 4).Select(i => Request(sampler, i)).ToList();
         requests[1] = requests[1] with { Deadline = Stopwatch.GetTimestamp() };    // due at once: one iteration, then out
         using var cancel = new CancellationTokenSource();
@@ -184,7 +167,7 @@ public sealed class BatchedSamplingTests(ITestOutputHelper output) : IDisposable
     {
         using var scope = NewDisposeScope();
         using var scheduler = Create("ddpm", 100);
-        var sampler = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = 8, Tolerance = 0.1 });
+        var sampler = new DiffusionSampler(Network, scheduler, new SamplerOptions { Window = 8, Tolerance = 0.1 });
         var request = Request(sampler, 7);
         using var alone = sampler.Sample(request.GlobalCond, request.Noise);
         var feed = new DeadlineAfterFeed(request, iterations: 6);
@@ -201,7 +184,7 @@ public sealed class BatchedSamplingTests(ITestOutputHelper output) : IDisposable
     {
         using var scheduler = Create("ddpm", 20);
         // One worker: the statistic counts this thread's tensors, and worker threads' outputs are disposed here.
-        var sampler = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = 8, Workers = 1 });
+        var sampler = new DiffusionSampler(Network, scheduler, new SamplerOptions { Window = 8, Workers = 1 });
         void Once()
         {
             var requests = Enumerable.Range(0, 3).Select(i => Request(sampler, i)).ToList();

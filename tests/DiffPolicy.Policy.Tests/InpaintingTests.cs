@@ -13,30 +13,8 @@ namespace DiffPolicy.Policy.Tests;
 /// τ = 0 must reproduce the sequential sampler doing the same inpainting, fully weighted positions must end exactly on
 /// the known actions, and zero weights must change nothing.
 /// </summary>
-public sealed class InpaintingTests(ITestOutputHelper output) : IDisposable
+public sealed class InpaintingTests(ITestOutputHelper output) : UnetSamplingFixture
 {
-    readonly ConditionalUnet1D network = UnetCheckpoint.Import(Fixtures.Unet("unet_small.safetensors"), Fixtures.Unet("unet_small.config.json"));
-    readonly NoiseSchedule schedule = new(100);
-
-    public void Dispose()
-    {
-        network.Dispose();
-        schedule.Dispose();
-    }
-
-    DiffusionScheduler Create(string kind, int steps) => kind switch
-    {
-        "ddpm" => new DdpmScheduler(schedule, steps),
-        "dpm" => new DpmSolverMultistepScheduler(schedule, steps),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
-
-    Tensor Condition(int batch, long seed)
-    {
-        using var generator = new Generator((ulong)seed);
-        return randn([batch, network.Config.GlobalCondDim], generator: generator);
-    }
-
     /// <summary>
     /// Sample 0: positions 1–4 frozen, 5–7 with the soft weights of <see cref="ChunkPrior.DefaultWeights"/>; sample 1
     /// free; sample 2: position 0 half-weighted. Known actions in [−1, 1] from their own generator.
@@ -56,13 +34,13 @@ public sealed class InpaintingTests(ITestOutputHelper output) : IDisposable
     [InlineData("ddpm", 100, 16, 1, true)]
     [InlineData("ddpm", 100, 8, 2, true)]
     [InlineData("ddpm", 100, 16, 1, false)]
-    [InlineData("dpm", 20, 8, 1, true)]
+    [InlineData("dpm_solver", 20, 8, 1, true)]
     public void Paradigms_at_zero_tolerance_equals_sequential_sampling_with_the_same_inpainting(string kind, int steps, int window, int workers, bool warmStart)
     {
         using var scope = NewDisposeScope();
         using var scheduler = Create(kind, steps);
-        var sequential = new DiffusionSampler(network, scheduler, new SamplerOptions { Method = SamplerMethod.Sequential });
-        var paradigms = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = window, Tolerance = 0, Workers = workers, WarmStart = warmStart });
+        var sequential = new DiffusionSampler(Network, scheduler, new SamplerOptions { Method = SamplerMethod.Sequential });
+        var paradigms = new DiffusionSampler(Network, scheduler, new SamplerOptions { Window = window, Tolerance = 0, Workers = workers, WarmStart = warmStart });
         var cond = Condition(3, 7);
         using var generator = new Generator(42);
         using var noise = sequential.DrawNoise(3, generator);
@@ -118,7 +96,7 @@ public sealed class InpaintingTests(ITestOutputHelper output) : IDisposable
     {
         using var scope = NewDisposeScope();
         using var scheduler = Create("ddpm", 100);
-        var sampler = new DiffusionSampler(network, scheduler, new SamplerOptions { Method = method, Window = 12, Tolerance = 0.1 });
+        var sampler = new DiffusionSampler(Network, scheduler, new SamplerOptions { Method = method, Window = 12, Tolerance = 0.1 });
         var cond = Condition(3, 9);
         using var generator = new Generator(3);
         using var noise = sampler.DrawNoise(3, generator);

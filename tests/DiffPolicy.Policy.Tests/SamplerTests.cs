@@ -12,31 +12,8 @@ namespace DiffPolicy.Policy.Tests;
 /// ParaDiGMS against sequential sampling on the same noise with the original network's weights
 /// (fixtures/unet): with τ = 0 Picard iteration must reproduce the sequential trajectory.
 /// </summary>
-public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
+public sealed class SamplerTests(ITestOutputHelper output) : UnetSamplingFixture
 {
-    readonly ConditionalUnet1D network = UnetCheckpoint.Import(Fixtures.Unet("unet_small.safetensors"), Fixtures.Unet("unet_small.config.json"));
-    readonly NoiseSchedule schedule = new(100);
-
-    public void Dispose()
-    {
-        network.Dispose();
-        schedule.Dispose();
-    }
-
-    DiffusionScheduler Create(string kind, int steps) => kind switch
-    {
-        "ddpm" => new DdpmScheduler(schedule, steps),
-        "ddim" => new DdimScheduler(schedule, steps),
-        "dpm" => new DpmSolverMultistepScheduler(schedule, steps),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
-
-    Tensor Condition(int batch, long seed)
-    {
-        using var generator = new Generator((ulong)seed);
-        return randn([batch, network.Config.GlobalCondDim], generator: generator);
-    }
-
     [Theory]
     [InlineData("ddpm", 100, 16, 1, true)]
     [InlineData("ddpm", 100, 8, 2, true)]
@@ -44,15 +21,15 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
     [InlineData("ddim", 100, 16, 1, true)]
     [InlineData("ddim", 10, 4, 2, true)]
     [InlineData("ddim", 10, 4, 2, false)]
-    [InlineData("dpm", 50, 16, 1, true)]
-    [InlineData("dpm", 10, 4, 2, true)]
-    [InlineData("dpm", 50, 16, 1, false)]
+    [InlineData("dpm_solver", 50, 16, 1, true)]
+    [InlineData("dpm_solver", 10, 4, 2, true)]
+    [InlineData("dpm_solver", 50, 16, 1, false)]
     public void Paradigms_with_zero_tolerance_equals_sequential_sampling(string kind, int steps, int window, int workers, bool warmStart)
     {
         using var scope = NewDisposeScope();
         using var scheduler = Create(kind, steps);
-        var sequential = new DiffusionSampler(network, scheduler, new SamplerOptions { Method = SamplerMethod.Sequential });
-        var paradigms = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = window, Tolerance = 0, Workers = workers, WarmStart = warmStart });
+        var sequential = new DiffusionSampler(Network, scheduler, new SamplerOptions { Method = SamplerMethod.Sequential });
+        var paradigms = new DiffusionSampler(Network, scheduler, new SamplerOptions { Window = window, Tolerance = 0, Workers = workers, WarmStart = warmStart });
         var cond = Condition(3, 7);
         using var generator = new Generator(42);
         using var noise = sequential.DrawNoise(3, generator);
@@ -78,14 +55,14 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
     [Theory]
     [InlineData("ddpm", 100, true)]
     [InlineData("ddpm", 100, false)]
-    [InlineData("dpm", 50, true)]
-    [InlineData("dpm", 50, false)]
-    public void Paradigms_with_tolerance_0_1_needs_far_fewer_sequential_calls(string kind, int steps, bool warmStart)
+    [InlineData("dpm_solver", 50, true)]
+    [InlineData("dpm_solver", 50, false)]
+    public void Paradigms_with_tolerance_0_1_ends_within_tau_of_sequential_in_far_fewer_calls(string kind, int steps, bool warmStart)
     {
         using var scope = NewDisposeScope();
         using var scheduler = Create(kind, steps);
-        var sequential = new DiffusionSampler(network, scheduler, new SamplerOptions { Method = SamplerMethod.Sequential });
-        var paradigms = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = 16, Tolerance = 0.1, WarmStart = warmStart });
+        var sequential = new DiffusionSampler(Network, scheduler, new SamplerOptions { Method = SamplerMethod.Sequential });
+        var paradigms = new DiffusionSampler(Network, scheduler, new SamplerOptions { Window = 16, Tolerance = 0.1, WarmStart = warmStart });
         var cond = Condition(2, 11);
         using var generator = new Generator(5);
         using var noise = sequential.DrawNoise(2, generator);
@@ -93,7 +70,12 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
         using var expected = sequential.Sample(cond, noise);
         using var actual = paradigms.Sample(cond, noise);
         double difference = (expected.Trajectory - actual.Trajectory).abs().max().item<float>();
-        output.WriteLine($"{kind} {steps} steps, P=16, warm start {warmStart}, τ=0.1: {actual.Stats.Iterations} iterations, {actual.Stats.Evaluations} evaluations, max |Δ| vs sequential = {difference:F4}");
+        double rms = (expected.Trajectory - actual.Trajectory).square().mean().sqrt().item<float>();
+        double scale = expected.Trajectory.square().mean().sqrt().item<float>();
+        output.WriteLine($"{kind} {steps} steps, P=16, warm start {warmStart}, τ=0.1: {actual.Stats.Iterations} iterations, {actual.Stats.Evaluations} evaluations, vs sequential: RMS |Δ| = {rms:E2} (sample RMS {scale:F3}), max |Δ| = {difference:F4}");
+        // Each accepted step is within τ of its fixed point relative to that step's σ_j; the sample as a whole must end
+        // within τ of the sequential sample relative to its own RMS (at least 1).
+        Assert.InRange(rms, 1e-9, 0.1 * Math.Max(1, scale));
         Assert.InRange(actual.Stats.Iterations, 1, steps / 2);
     }
 
@@ -104,13 +86,13 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
     [Theory]
     [InlineData("ddpm", 100, 8)]
     [InlineData("ddpm", 100, 16)]
-    [InlineData("dpm", 50, 16)]
+    [InlineData("dpm_solver", 50, 16)]
     public void Warm_start_needs_fewer_iterations_than_copies_of_the_last_latent(string kind, int steps, int window)
     {
         using var scope = NewDisposeScope();
         using var scheduler = Create(kind, steps);
-        var warm = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = window, WarmStart = true });
-        var cold = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = window, WarmStart = false });
+        var warm = new DiffusionSampler(Network, scheduler, new SamplerOptions { Window = window, WarmStart = true });
+        var cold = new DiffusionSampler(Network, scheduler, new SamplerOptions { Window = window, WarmStart = false });
         for (var seed = 0; seed < 3; seed++)
         {
             var cond = Condition(1, 100 + seed);
@@ -128,7 +110,7 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
     {
         using var scope = NewDisposeScope();
         using var scheduler = Create("ddpm", 100);
-        var sampler = new DiffusionSampler(network, scheduler, new SamplerOptions());
+        var sampler = new DiffusionSampler(Network, scheduler, new SamplerOptions());
         var cond = Condition(2, 3);
         Tensor Run(ulong seed)
         {
@@ -147,7 +129,7 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
     public void Many_chunks_leave_no_live_tensors(SamplerMethod method, string kind)
     {
         using var scheduler = Create(kind, 20);
-        var sampler = new DiffusionSampler(network, scheduler, new SamplerOptions { Method = method, Window = 8 });
+        var sampler = new DiffusionSampler(Network, scheduler, new SamplerOptions { Method = method, Window = 8 });
         using var cond = Condition(2, 1);
         using var generator = new Generator(9);
         sampler.Sample(cond, generator).Dispose();   // warm-up: lazily created tensors
@@ -163,7 +145,7 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
     public void A_cancelled_chunk_stops_and_leaves_no_live_tensors(SamplerMethod method)
     {
         using var scheduler = Create("ddpm", 20);
-        var sampler = new DiffusionSampler(network, scheduler, new SamplerOptions { Method = method, Window = 8 });
+        var sampler = new DiffusionSampler(Network, scheduler, new SamplerOptions { Method = method, Window = 8 });
         using var cond = Condition(2, 1);
         using var generator = new Generator(9);
         sampler.Sample(cond, generator).Dispose();   // warm-up: lazily created tensors
@@ -178,11 +160,11 @@ public sealed class SamplerTests(ITestOutputHelper output) : IDisposable
     public void Bad_conditioning_is_rejected()
     {
         using var scheduler = Create("ddim", 10);
-        var sampler = new DiffusionSampler(network, scheduler, new SamplerOptions());
+        var sampler = new DiffusionSampler(Network, scheduler, new SamplerOptions());
         using var wrongShape = zeros(2, 35);
         Assert.Throws<ArgumentException>(() => sampler.Sample(wrongShape));
         using var nan = full(2, 36, float.NaN);
         Assert.Throws<ArgumentException>(() => sampler.Sample(nan));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new DiffusionSampler(network, scheduler, new SamplerOptions { Window = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DiffusionSampler(Network, scheduler, new SamplerOptions { Window = 0 }));
     }
 }

@@ -38,16 +38,16 @@ public class ReplayTests(ITestOutputHelper output)
         {
             var pk = position.Select(p => p[k]).ToArray();
             var ak = angle.Select(a => a[k]).ToArray();
-            worstP90Position = Math.Max(worstP90Position, Percentiles.Of(pk, 90));
-            worstP90Angle = Math.Max(worstP90Angle, Percentiles.Of(ak, 90));
+            worstP90Position = Math.Max(worstP90Position, SampleQuantiles.R7(pk, 90));
+            worstP90Angle = Math.Max(worstP90Angle, SampleQuantiles.R7(ak, 90));
         }
         var all = position.SelectMany(p => p).ToArray();
         var allAngle = angle.SelectMany(a => a).ToArray();
         var last = position.Select(p => p[^1]).ToArray();
         var within5 = last.Count(e => e <= 5.0) / (double)last.Length;
-        var coverageP99 = Percentiles.Of(coverage, 99);
-        output.WriteLine($"block position error px: p50 {Percentiles.Of(all, 50):G3} p90 {Percentiles.Of(all, 90):G3} max {all.Max():G3}; worst per-step p90 {worstP90Position:G3}");
-        output.WriteLine($"block angle error rad: p50 {Percentiles.Of(allAngle, 50):G3} p90 {Percentiles.Of(allAngle, 90):G3} max {allAngle.Max():G3}; worst per-step p90 {worstP90Angle:G3}");
+        var coverageP99 = SampleQuantiles.R7(coverage, 99);
+        output.WriteLine($"block position error px: p50 {SampleQuantiles.R7(all, 50):G3} p90 {SampleQuantiles.R7(all, 90):G3} max {all.Max():G3}; worst per-step p90 {worstP90Position:G3}");
+        output.WriteLine($"block angle error rad: p50 {SampleQuantiles.R7(allAngle, 50):G3} p90 {SampleQuantiles.R7(allAngle, 90):G3} max {allAngle.Max():G3}; worst per-step p90 {worstP90Angle:G3}");
         output.WriteLine($"last step within 5 px: {within5:P0}; coverage error p99 {coverageP99:G3}; last-step errors: {string.Join(" ", last.Select(e => e.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)))}");
 
         Assert.True(worstP90Position <= 0.5, $"per-step p90 block position error {worstP90Position} > 0.5 px");

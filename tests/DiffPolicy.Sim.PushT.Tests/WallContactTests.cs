@@ -124,7 +124,7 @@ public class WallContactTests(ITestOutputHelper output)
         }
         var far = ends.Count(e => e > 5.0);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{what}: {far} of {ends.Length} end > 5 px apart; end distance median {Percentiles.Of(ends, 50):G3} max {ends.Max():G3} px; worst row {worst.Max():G3} px"));
+            $"{what}: {far} of {ends.Length} end > 5 px apart; end distance median {SampleQuantiles.R7(ends, 50):G3} max {ends.Max():G3} px; worst row {worst.Max():G3} px"));
         Assert.Equal(0, far);
         // Chipmunk perturbed by rounding alone parts by more than 5 px in 1-1.5 % of such scenarios, so this
         // holds only for a simulator that takes the same decisions as Chipmunk at every contact.

@@ -49,20 +49,14 @@ internal static class NetworkBenchmark
                 }
             }
             foreach (var conditioning in conditionings) conditioning.Dispose();
-            double reference = Percentile(times[0], 0.5), cpuReference = Percentile(cpu[0], 0.5);
+            double reference = Quantiles.R7(times[0], 0.5), cpuReference = Quantiles.R7(cpu[0], 0.5);
             for (var b = 0; b < backends.Count; b++)
             {
-                double median = Percentile(times[b], 0.5), cpuMedian = Percentile(cpu[b], 0.5);
-                measurements.Add(new NetworkMeasurement(backends[b].Name, rows, calls, median, Percentile(times[b], 0.1), Percentile(times[b], 0.9),
+                double median = Quantiles.R7(times[b], 0.5), cpuMedian = Quantiles.R7(cpu[b], 0.5);
+                measurements.Add(new NetworkMeasurement(backends[b].Name, rows, calls, median, Quantiles.R7(times[b], 0.1), Quantiles.R7(times[b], 0.9),
                     cpuMedian, cpu[b].Min(), reference / median, cpuReference / cpuMedian));
             }
         }
         return measurements;
-    }
-
-    static double Percentile(List<double> values, double q)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[(int)Math.Min(sorted.Length - 1, Math.Round(q * (sorted.Length - 1)))];
     }
 }

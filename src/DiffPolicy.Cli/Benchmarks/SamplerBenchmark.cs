@@ -89,18 +89,9 @@ internal sealed class SamplerBenchmark(IReadOnlyList<(string Name, INoisePredict
             return new SamplerMeasurement(
                 v.Backend, v.Threads, name, scheduler.Steps, parallel ? "ParaDiGMS" : "sequential", parallel ? o.Window : 1,
                 parallel ? (o.WarmStart ? "warm" : "cold") + (o.BatchWindows == BatchWindows.Lockstep ? ", lockstep" : "") : "-", parallel ? o.Workers : 1, parallel ? o.Tolerance : 0,
-                Percentile(v.Wall, 0.5), Percentile(v.Wall, 0.99), Percentile(v.Cpu, 0.5),
-                v.Iterations / chunks, v.Evaluations / chunks, Percentile(sequential.Wall, 0.5) / Percentile(v.Wall, 0.5),
-                Percentile(v.Difference, 0.5), v.Difference.Max(), v.Cpu.Average(), v.Timer.ConditionMs / chunks, v.Timer.DenoiseMs / chunks);
+                Quantiles.R7(v.Wall, 0.5), Quantiles.R7(v.Wall, 0.99), Quantiles.R7(v.Cpu, 0.5),
+                v.Iterations / chunks, v.Evaluations / chunks, Quantiles.R7(sequential.Wall, 0.5) / Quantiles.R7(v.Wall, 0.5),
+                Quantiles.R7(v.Difference, 0.5), v.Difference.Max(), v.Cpu.Average(), v.Timer.ConditionMs / chunks, v.Timer.DenoiseMs / chunks);
         }).ToList();
-    }
-
-    /// <summary>Linear interpolation between closest ranks.</summary>
-    static double Percentile(List<double> values, double q)
-    {
-        var sorted = values.Order().ToArray();
-        var rank = q * (sorted.Length - 1);
-        int low = (int)Math.Floor(rank), high = (int)Math.Ceiling(rank);
-        return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
     }
 }

@@ -21,7 +21,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
     /// <summary>What to measure; the network options apply to random weights only (a checkpoint brings its own).</summary>
     public sealed record Settings(
         string? Checkpoint, int[] DownDims, int StepEmbed, int Kernel, int GlobalCond, int Horizon, int ActionDim, int Batch, int Chunks, int Warmup,
-        int[] Windows, double Tolerance, bool[] WarmStarts, int[] Workers, int[] Threads, (string Name, int Steps)[] Schedulers, ulong Seed,
+        int[] Windows, double Tolerance, bool[] WarmStarts, int[] Workers, int[] Threads, (SolverKind Solver, int Steps)[] Schedulers, ulong Seed,
         string? Observations, string? Json, NetworkBackend[] Backends, BatchWindows[]? BatchWindows = null)
     {
         public object Describe(ConditionalUnet1D network, int horizon) => new
@@ -39,7 +39,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
             batch_windows = (BatchWindows ?? [Policy.Sampling.BatchWindows.PerSample]).Select(b => b.ToString()),
             workers = Workers,
             threads = Threads,
-            schedulers = Schedulers.Select(s => new { s.Name, s.Steps }),
+            schedulers = Schedulers.Select(s => new { Name = SolverNames.Label(s.Solver), s.Steps }),
             seed = Seed,
             backends = Backends.Select(b => b.ToString().ToLowerInvariant()),
             conditioning = Observations is null ? "N(0, I)" : $"recorded observations: {Observations}",
@@ -102,7 +102,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         parse.GetValue(checkpoint)?.FullName, parse.GetValue(downDims)!, parse.GetValue(stepEmbed), parse.GetValue(kernel), parse.GetValue(globalCond),
         parse.GetValue(horizon), parse.GetValue(actionDim), parse.GetValue(batch), parse.GetValue(chunks), parse.GetValue(warmup), parse.GetValue(windows)!,
         parse.GetValue(tolerance), parse.GetValue(starts)!, parse.GetValue(workers)!, parse.GetValue(threads)!,
-        [("DDPM", parse.GetValue(ddpmSteps)), ("DDIM", parse.GetValue(ddimSteps)), ("DPM++2M", parse.GetValue(dpmSteps))],
+        [(SolverKind.Ddpm, parse.GetValue(ddpmSteps)), (SolverKind.Ddim, parse.GetValue(ddimSteps)), (SolverKind.DpmSolver, parse.GetValue(dpmSteps))],
         parse.GetValue(seed), parse.GetValue(observations)?.FullName, parse.GetValue(json)?.FullName, parse.GetValue(backends)!, parse.GetValue(batchWindows));
 
     public override int Run(Settings settings, CancellationToken cancel = default)
@@ -114,8 +114,9 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         var jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
         torch.manual_seed((long)settings.Seed);
         RecordedConditions? recorded = null;
+        var stored = new NoiseSchedulerConfig();
         using var network = settings.Checkpoint is { } dir
-            ? CliErrors.Reading("--checkpoint", dir, () => LoadNetwork(dir, settings.Observations, out recorded))
+            ? CliErrors.Reading("--checkpoint", dir, () => LoadNetwork(dir, settings.Observations, out recorded, out stored))
             : RandomNetwork(new ConditionalUnet1DConfig
             {
                 InputDim = settings.ActionDim,
@@ -126,12 +127,13 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
                 CondPredictScale = true,
                 Horizon = settings.Horizon,
             });
+        var schedulers = SchedulerConfigs(stored, settings);
         var horizonUsed = network.Config.Horizon ?? settings.Horizon;
         var predictors = settings.Backends.Select(b => NoisePredictors.Create(network, b, torch.CPU)).ToList();
         List<SamplerMeasurement> measurements;
         try
         {
-            measurements = Measure(network, predictors.Select(p => (p is ConditionalUnet1D ? "torch" : "fast", p)).ToList(), settings, horizonUsed, recorded);
+            measurements = Measure(network, predictors.Select(p => (p is ConditionalUnet1D ? "torch" : "fast", p)).ToList(), settings, schedulers, horizonUsed, recorded);
         }
         finally
         {
@@ -145,30 +147,50 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
 
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
-    static List<SamplerMeasurement> Measure(ConditionalUnet1D network, List<(string Name, INoisePredictor Predictor)> predictors, Settings settings, int horizon, RecordedConditions? recorded)
+    /// <summary>
+    /// The schedulers to compare: the checkpoint's scheduler config (num_train_timesteps, prediction_type, clip_sample;
+    /// the defaults for random weights or a bare network) with each asked-for solver and step count.
+    /// </summary>
+    internal static IReadOnlyList<NoiseSchedulerConfig> SchedulerConfigs(NoiseSchedulerConfig stored, Settings settings)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        ArgumentNullException.ThrowIfNull(settings);
+        var configs = settings.Schedulers.Where(s => s.Steps > 0).Select(s => stored with { Solver = s.Solver, InferenceSteps = s.Steps }).ToList();
+        foreach (var (config, option) in configs.Select(c => (c, $"--{(c.Solver == SolverKind.DpmSolver ? "dpm" : SolverNames.Name(c.Solver))}-steps")))
+        {
+            try
+            {
+                config.Validate();
+            }
+            catch (InvalidDataException e)
+            {
+                throw new CliInputException(option, e.Message, e);
+            }
+        }
+        return configs;
+    }
+
+    static List<SamplerMeasurement> Measure(ConditionalUnet1D network, List<(string Name, INoisePredictor Predictor)> predictors, Settings settings,
+        IReadOnlyList<NoiseSchedulerConfig> schedulers, int horizon, RecordedConditions? recorded)
     {
         AnsiConsole.MarkupLineInterpolated(
             $"[bold]bench sampler[/]: {settings.Checkpoint ?? "random weights"}, down_dims [[{string.Join(",", network.Config.DownDims)}]], {network.parameters().Sum(p => p.numel()):N0} parameters, horizon {horizon}, batch {settings.Batch}, {settings.Chunks} chunks (+{settings.Warmup} warm-up), τ = {settings.Tolerance}, conditioning {settings.Observations ?? "N(0, I)"}, network backends {string.Join(", ", predictors.Select(p => p.Name))}");
         AnsiConsole.MarkupLineInterpolated(
             $"machine: {Environment.ProcessorCount} processors, load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
 
-        using var schedule = new NoiseSchedule(100);
+        using var schedule = new NoiseSchedule(schedulers.Count > 0 ? schedulers[0].NumTrainTimesteps : 100);
         var benchmark = new SamplerBenchmark(predictors, horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed, recorded is null ? null : recorded.Draw);
         var parallel = settings.Windows
             .SelectMany(p => settings.WarmStarts.SelectMany(warm => settings.Workers.SelectMany(w => (settings.BatchWindows ?? [BatchWindows.PerSample]).Select(b =>
                 new SamplerOptions { Window = p, Tolerance = settings.Tolerance, Workers = w, WarmStart = warm, BatchWindows = b }))))
             .ToList();
         var measurements = new List<SamplerMeasurement>();
-        foreach (var (name, steps) in settings.Schedulers.Where(s => s.Steps > 0))
+        foreach (var config in schedulers)
         {
-            using DiffusionScheduler scheduler = name switch
-            {
-                "DDPM" => new DdpmScheduler(schedule, steps),
-                "DDIM" => new DdimScheduler(schedule, steps),
-                _ => new DpmSolverMultistepScheduler(schedule, steps),
-            };
+            using var scheduler = config.Create(schedule);
+            var name = SolverNames.Label(config.Solver);
             measurements.AddRange(benchmark.Run(scheduler, name, settings.Threads, parallel));
-            AnsiConsole.MarkupLineInterpolated($"  {name} {steps} steps: done");
+            AnsiConsole.MarkupLineInterpolated($"  {name} {config.InferenceSteps} steps: done");
         }
 
         var table = new Table()
@@ -206,9 +228,10 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
     /// The network of a policy checkpoint (from train) or of a network checkpoint (from import), eval mode, prepared
     /// for inference; with <paramref name="observations"/>, also the policy's conditioning from those recordings.
     /// </summary>
-    static ConditionalUnet1D LoadNetwork(string directory, string? observations, out RecordedConditions? recorded)
+    static ConditionalUnet1D LoadNetwork(string directory, string? observations, out RecordedConditions? recorded, out NoiseSchedulerConfig scheduler)
     {
         recorded = null;
+        scheduler = new NoiseSchedulerConfig();
         if (!File.Exists(Path.Combine(directory, PolicyCheckpoint.ConfigFile)))
         {
             if (observations is not null)
@@ -216,6 +239,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
             return UnetCheckpoint.Load(directory);
         }
         var (config, network, obsNormalizer, _) = PolicyCheckpoint.Load(directory);
+        scheduler = config.Scheduler;
         try
         {
             if (observations is not null)

@@ -78,7 +78,7 @@ internal sealed class ServeCommand : VerbCommand<ServeCommand.Settings>
             ? $"serving {Path.GetFullPath(settings.Policy.Checkpoint)} on {server.Endpoint}"
             : $"serving {Path.GetFullPath(settings.Policy.Checkpoint)} as a worker of {server.Endpoint}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"policy: obs {string.Join(", ", m.ObsKeys.Select(k => $"{k.Name} [{string.Join(", ", k.Shape)}]"))}, n_obs_steps {m.NObsSteps}, horizon {m.Horizon}, n_action_steps {m.NActionSteps}, action_dim {m.ActionDim}, control_hz {m.ControlHz}"));
+            $"policy: obs {string.Join(", ", m.ObsKeys.Select(k => $"{k.Name} {k.ShapeText}"))}, n_obs_steps {m.NObsSteps}, horizon {m.Horizon}, n_action_steps {m.NActionSteps}, action_dim {m.ActionDim}, control_hz {m.ControlHz}"));
         Console.WriteLine($"sampler: {description}");
         if (certificate is not null) Console.WriteLine($"curve public key: {certificate.PublicKeyZ85}");
         AnsiConsole.MarkupLine("[grey]Ctrl-C or SIGTERM stops the server.[/]");

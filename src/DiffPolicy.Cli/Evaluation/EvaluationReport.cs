@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using MathNet.Numerics.Statistics;
 
 namespace DiffPolicy.Cli.Evaluation;
 
@@ -11,17 +10,6 @@ public sealed record LatencySummary(double P50, double P90, double P95, double P
         ? new LatencySummary(0, 0, 0, 0, 0)
         : new LatencySummary(Quantiles.R7(milliseconds, 0.50), Quantiles.R7(milliseconds, 0.90), Quantiles.R7(milliseconds, 0.95),
             Quantiles.R7(milliseconds, 0.99), milliseconds.Max());
-}
-
-/// <summary>The evaluation's one quantile rule.</summary>
-public static class Quantiles
-{
-    /// <summary>The R7 quantile (numpy's default, linear between order statistics); 0 for no values.</summary>
-    public static double R7(IEnumerable<double> values, double tau)
-    {
-        var list = values as IReadOnlyCollection<double> ?? values.ToList();
-        return list.Count == 0 ? 0 : Statistics.QuantileCustom(list, tau, QuantileDefinition.R7);
-    }
 }
 
 /// <summary>The Wilson score interval of a binomial proportion (Wilson 1927; Newcombe 1998, method 3).</summary>

@@ -1,3 +1,4 @@
+using DiffPolicy.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,7 +21,7 @@ public static class ModuleWeights
         var unexpected = stateDict.Keys.Where(k => !target.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
         var shapes = target.Keys.Where(stateDict.ContainsKey)
             .Where(k => !target[k].shape.SequenceEqual(stateDict[k].shape))
-            .Select(k => $"{k}: file ({string.Join(", ", stateDict[k].shape)}) vs network ({string.Join(", ", target[k].shape)})")
+            .Select(k => $"{k}: file {Shapes.Format(stateDict[k].shape)} vs network {Shapes.Format(target[k].shape)}")
             .ToList();
         if (missing.Count + unexpected.Count + shapes.Count > 0)
             throw new StateDictMismatchException(source, missing, unexpected, shapes);

@@ -119,10 +119,8 @@ public static class PolicyCheckpoint
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(normalizers);
-        void Require(string field, bool ok, string expected)
-        {
-            if (!ok) throw new InvalidDataException($"'{source}': the normalizer of '{field}' has {normalizers[field].Dim} values, expected {expected}.");
-        }
+        void Require(string field, bool ok, string expected) =>
+            Check.Require(ok, $"'{source}': the normalizer of '{field}' has {normalizers[field].Dim} values, expected {expected}.");
         Require(ActionField, normalizers[ActionField].Dim == config.ActionDim, $"action_dim = {config.ActionDim}");
         if (config.Observations is null)
         {

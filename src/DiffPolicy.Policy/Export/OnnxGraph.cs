@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using DiffPolicy.Data;
 
 namespace DiffPolicy.Policy.Export;
 
@@ -30,7 +31,7 @@ internal sealed class OnnxGraph
 
     public string Initializer(string name, long[] shape, float[] values)
     {
-        if (values.Length != shape.Aggregate(1L, (a, b) => a * b)) throw new ArgumentException($"{name}: {values.Length} values for shape ({string.Join(", ", shape)}).");
+        if (values.Length != shape.Aggregate(1L, (a, b) => a * b)) throw new ArgumentException($"{name}: {values.Length} values for shape {Shapes.Format(shape)}.");
         Register(name);
         initializers.Add((name, shape, FloatType, MemoryMarshal.AsBytes(values.AsSpan()).ToArray()));
         return name;

@@ -146,7 +146,7 @@ public static class UnetOnnxExport
         {
             if (!stateDict.TryGetValue(key, out var tensor)) throw new InvalidDataException($"The network has no '{key}'.");
             if (!tensor.shape.SequenceEqual(shape))
-                throw new InvalidDataException($"'{key}' is ({string.Join(", ", tensor.shape)}), expected ({string.Join(", ", shape)}).");
+                throw new InvalidDataException($"'{key}' is {Shapes.Format(tensor.shape)}, expected {Shapes.Format(shape)}.");
             using var values = tensor.detach().to(float32).cpu().contiguous();
             return graph.Initializer(key, shape, values.data<float>().ToArray());
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DiffPolicy.Data;
 using DiffPolicy.Policy.Checkpoints;
 using DiffPolicy.Policy.Network;
 using DiffPolicy.Policy.Schedulers;
@@ -145,7 +146,7 @@ public static class DiffusionPolicyImporter
         var missing = expected.Keys.Where(k => !weights.ContainsKey(k)).ToList();
         var unexpected = weights.Keys.Where(k => !expected.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
         var shapes = expected.Keys.Where(weights.ContainsKey).Where(k => !expected[k].shape.SequenceEqual(weights[k].Size))
-            .Select(k => $"{k}: file ({string.Join(", ", weights[k].Size)}) vs config ({string.Join(", ", expected[k].shape)})").ToList();
+            .Select(k => $"{k}: file {Shapes.Format(weights[k].Size)} vs config {Shapes.Format(expected[k].shape)}").ToList();
         if (missing.Count + unexpected.Count + shapes.Count > 0)
         {
             static string First(string what, List<string> items) => items.Count == 0 ? "" : $"; {items.Count} {what} (first: {items[0]})";

@@ -28,14 +28,14 @@ public static class GoldenCheck
 
         var globalCond = Array("global_cond");
         if (globalCond.Shape.Count != 2 || globalCond.Shape[1] != config.NObsSteps * config.ObsDim)
-            throw new InvalidDataException($"'{goldenPath}': global_cond has shape ({string.Join(", ", globalCond.Shape)}), the policy makes (B, {config.NObsSteps * config.ObsDim}).");
+            throw new InvalidDataException($"'{goldenPath}': global_cond has shape {Shapes.Format(globalCond.Shape)}, the policy makes (B, {config.NObsSteps * config.ObsDim}).");
         var batch = globalCond.Shape[0];
         var observations = new Dictionary<string, float[]>();
         foreach (var input in config.Inputs)
         {
             var raw = config.Observations is null ? Array("obs") : Array($"obs.{input.Key}");
             if (raw.Shape.Count < 2 || raw.Shape[0] != batch)
-                throw new InvalidDataException($"'{goldenPath}': the observations of '{input.Key}' have shape ({string.Join(", ", raw.Shape)}), expected ({batch}, To, …).");
+                throw new InvalidDataException($"'{goldenPath}': the observations of '{input.Key}' have shape {Shapes.Format(raw.Shape)}, expected ({batch}, To, …).");
             // The original conditions on the first n_obs_steps of what it is given.
             int steps = raw.Shape[1], row = raw.Length / (batch * steps);
             if (steps < config.NObsSteps || row != input.Length)
@@ -59,7 +59,7 @@ public static class GoldenCheck
             tensor(Array("timestep").ToInt64()),
             reference);
         if (!predicted.shape.SequenceEqual(eps.Shape.Select(d => (long)d)))
-            throw new InvalidDataException($"'{goldenPath}': eps has shape ({string.Join(", ", eps.Shape)}), the network makes ({string.Join(", ", predicted.shape)}).");
+            throw new InvalidDataException($"'{goldenPath}': eps has shape {Shapes.Format(eps.Shape)}, the network makes {Shapes.Format(predicted.shape)}.");
         double epsError = (predicted.cpu() - tensor(eps.ToFloat32(), predicted.shape)).abs().max().item<float>();
 
         var naction = Array("naction").ToFloat32();

@@ -1,3 +1,4 @@
+using DiffPolicy.Data;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -87,12 +88,12 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
         ArgumentNullException.ThrowIfNull(timestep);
         ArgumentNullException.ThrowIfNull(globalCond);
         if (timestep.dim() != 1)
-            throw new ArgumentException($"timestep must be (B,), got ({string.Join(", ", timestep.shape)}).", nameof(timestep));
+            throw new ArgumentException($"timestep must be (B,), got {Shapes.Format(timestep.shape)}.", nameof(timestep));
         var rows = timestep.shape[0];
         if (globalCond.dim() != 2 || globalCond.shape[0] != rows || globalCond.shape[1] != Config.GlobalCondDim)
         {
             throw new ArgumentException(
-                $"global_cond must be ({rows}, {Config.GlobalCondDim}), got ({string.Join(", ", globalCond.shape)}).", nameof(globalCond));
+                $"global_cond must be ({rows}, {Config.GlobalCondDim}), got {Shapes.Format(globalCond.shape)}.", nameof(globalCond));
         }
 
         var cond = cat([diffusion_step_encoder.call(timestep), globalCond], -1);
@@ -157,11 +158,11 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
 
     void CheckSample(Tensor sample, long rows)
     {
-        var factor = 1 << (Config.DownDims.Count - 1);
+        var factor = Config.LengthMultiple;
         if (sample.dim() != 3 || sample.shape[0] != rows || sample.shape[2] != Config.InputDim || sample.shape[1] % factor != 0)
         {
             throw new ArgumentException(
-                $"sample must be ({rows}, T, {Config.InputDim}) with T a multiple of {factor}, got ({string.Join(", ", sample.shape)}).", nameof(sample));
+                $"sample must be ({rows}, T, {Config.InputDim}) with T a multiple of {factor}, got {Shapes.Format(sample.shape)}.", nameof(sample));
         }
     }
 }

@@ -32,6 +32,10 @@ public sealed record ConditionalUnet1DConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Horizon { get; init; }
 
+    /// <summary>What a sample length T must be a multiple of: 2^(levels−1), one halving per downsampling level.</summary>
+    [JsonIgnore]
+    public int LengthMultiple => 1 << (DownDims.Count - 1);
+
     /// <summary>Conditioning vector length fed to every residual block: step embedding + global_cond.</summary>
     [JsonIgnore]
     public int CondDim => DiffusionStepEmbedDim + GlobalCondDim;
@@ -79,21 +83,16 @@ public sealed record ConditionalUnet1DConfig
     /// <summary>Throws <see cref="InvalidDataException"/> naming the first inconsistent argument.</summary>
     public void Validate()
     {
-        static void Require(bool condition, string message)
-        {
-            if (!condition) throw new InvalidDataException(message);
-        }
-        Require(InputDim > 0, $"input_dim must be positive, got {InputDim}.");
-        Require(GlobalCondDim > 0, $"global_cond_dim must be positive, got {GlobalCondDim}.");
-        Require(DiffusionStepEmbedDim >= 4 && DiffusionStepEmbedDim % 2 == 0,
+        Check.Require(InputDim > 0, $"input_dim must be positive, got {InputDim}.");
+        Check.Require(GlobalCondDim > 0, $"global_cond_dim must be positive, got {GlobalCondDim}.");
+        Check.Require(DiffusionStepEmbedDim >= 4 && DiffusionStepEmbedDim % 2 == 0,
             $"diffusion_step_embed_dim must be even and at least 4, got {DiffusionStepEmbedDim}.");
-        Require(DownDims is { Count: > 0 }, "down_dims must list at least one level.");
-        Require(NGroups > 0, $"n_groups must be positive, got {NGroups}.");
+        Check.Require(DownDims is { Count: > 0 }, "down_dims must list at least one level.");
+        Check.Require(NGroups > 0, $"n_groups must be positive, got {NGroups}.");
         foreach (var dim in DownDims)
-            Require(dim > 0 && dim % NGroups == 0, $"every down_dims entry must be a positive multiple of n_groups = {NGroups}, got {dim}.");
-        Require(KernelSize > 0 && KernelSize % 2 == 1, $"kernel_size must be odd (same-length convolutions), got {KernelSize}.");
-        var factor = 1 << (DownDims.Count - 1);
-        Require(Horizon is null || (Horizon > 0 && Horizon % factor == 0),
-            $"horizon must be a positive multiple of 2^(levels−1) = {factor}, got {Horizon}.");
+            Check.Require(dim > 0 && dim % NGroups == 0, $"every down_dims entry must be a positive multiple of n_groups = {NGroups}, got {dim}.");
+        Check.Require(KernelSize > 0 && KernelSize % 2 == 1, $"kernel_size must be odd (same-length convolutions), got {KernelSize}.");
+        Check.Require(Horizon is null || (Horizon > 0 && Horizon % LengthMultiple == 0),
+            $"horizon must be a positive multiple of 2^(levels−1) = {LengthMultiple}, got {Horizon}.");
     }
 }

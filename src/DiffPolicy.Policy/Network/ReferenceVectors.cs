@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DiffPolicy.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -56,7 +57,7 @@ public sealed class ReferenceVectors
         if (!predicted.shape.SequenceEqual(Output.Shape))
         {
             throw new InvalidDataException(
-                $"The network output ({string.Join(", ", predicted.shape)}) differs in shape from the reference ({string.Join(", ", Output.Shape)}).");
+                $"The network output {Shapes.Format(predicted.shape)} differs in shape from the reference {Shapes.Format(Output.Shape)}.");
         }
 
         return (predicted - tensor(Output.Values).reshape(Output.Shape)).abs().max().item<float>();

@@ -1,3 +1,4 @@
+using DiffPolicy.Data;
 using DiffPolicy.Policy.Network;
 using DiffPolicy.Policy.Schedulers;
 using TorchSharp;
@@ -51,7 +52,7 @@ internal sealed class DenoisingProblem : IDisposable
         if (inpainting is not null)
         {
             if (!inpainting.Known.shape.SequenceEqual(noise.Initial.shape))
-                throw new ArgumentException($"Known actions must be ({string.Join(", ", noise.Initial.shape)}), got ({string.Join(", ", inpainting.Known.shape)}).", nameof(inpainting));
+                throw new ArgumentException($"Known actions must be {Shapes.Format(noise.Initial.shape)}, got {Shapes.Format(inpainting.Known.shape)}.", nameof(inpainting));
             var alphaBar = Enumerable.Range(0, scheduler.Steps + 1).Select(j => j < scheduler.Steps ? scheduler.AlphaBar(j) : 1.0).ToArray();
             var signal = tensor(alphaBar.Select(a => (float)Math.Sqrt(a)).ToArray(), device: device).view(-1, 1, 1, 1);
             var noiseScale = tensor(alphaBar.Select(a => (float)Math.Sqrt(1 - a)).ToArray(), device: device).view(-1, 1, 1, 1);

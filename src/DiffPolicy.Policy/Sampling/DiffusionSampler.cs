@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DiffPolicy.Data;
 using DiffPolicy.Policy.Network;
 using DiffPolicy.Policy.Schedulers;
 using TorchSharp;
@@ -54,7 +55,7 @@ public sealed class DiffusionSampler
         Options = options;
         Horizon = horizon ?? network.Config.Horizon
             ?? throw new ArgumentException("The network config has no horizon: pass the trajectory length.", nameof(horizon));
-        var factor = 1 << (network.Config.DownDims.Count - 1);
+        var factor = network.Config.LengthMultiple;
         if (Horizon <= 0 || Horizon % factor != 0)
             throw new ArgumentOutOfRangeException(nameof(horizon), Horizon, $"The horizon must be a positive multiple of {factor} for this network.");
     }
@@ -78,7 +79,7 @@ public sealed class DiffusionSampler
         CheckCondition(globalCond);
         long[] expected = [globalCond.shape[0], Horizon, ActionDim];
         if (!noise.Initial.shape.SequenceEqual(expected))
-            throw new ArgumentException($"x_T must be ({string.Join(", ", expected)}), got ({string.Join(", ", noise.Initial.shape)}).", nameof(noise));
+            throw new ArgumentException($"x_T must be {Shapes.Format(expected)}, got {Shapes.Format(noise.Initial.shape)}.", nameof(noise));
         return Run(globalCond, noise, Stopwatch.GetTimestamp(), default, inpainting);
     }
 
@@ -212,7 +213,7 @@ public sealed class DiffusionSampler
         CheckCondition(request.GlobalCond);
         long[] expected = [1, Horizon, ActionDim];
         if (request.GlobalCond.shape[0] != 1 || !request.Noise.Initial.shape.SequenceEqual(expected))
-            throw new ArgumentException($"A sample request is one sample: global_cond (1, {Network.Config.GlobalCondDim}) and x_T ({string.Join(", ", expected)}), got ({string.Join(", ", request.GlobalCond.shape)}) and ({string.Join(", ", request.Noise.Initial.shape)}).", nameof(request));
+            throw new ArgumentException($"A sample request is one sample: global_cond (1, {Network.Config.GlobalCondDim}) and x_T {Shapes.Format(expected)}, got {Shapes.Format(request.GlobalCond.shape)} and {Shapes.Format(request.Noise.Initial.shape)}.", nameof(request));
     }
 
     void CheckCondition(Tensor globalCond)
@@ -221,7 +222,7 @@ public sealed class DiffusionSampler
         if (globalCond.dim() != 2 || globalCond.shape[1] != Network.Config.GlobalCondDim || globalCond.shape[0] < 1)
         {
             throw new ArgumentException(
-                $"global_cond must be (B, {Network.Config.GlobalCondDim}), got ({string.Join(", ", globalCond.shape)}).", nameof(globalCond));
+                $"global_cond must be (B, {Network.Config.GlobalCondDim}), got {Shapes.Format(globalCond.shape)}.", nameof(globalCond));
         }
 
         using var scope = NewDisposeScope();

@@ -1,3 +1,4 @@
+using DiffPolicy.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,7 +32,7 @@ public sealed class Inpainting : IDisposable
         ArgumentNullException.ThrowIfNull(weights);
         if (known.dim() != 3) throw new ArgumentException("Known actions must be (B, horizon, action_dim).", nameof(known));
         if (weights.dim() != 2 || weights.shape[0] != known.shape[0] || weights.shape[1] != known.shape[1])
-            throw new ArgumentException($"Weights must be (B, horizon) = ({known.shape[0]}, {known.shape[1]}), got ({string.Join(", ", weights.shape)}).", nameof(weights));
+            throw new ArgumentException($"Weights must be (B, horizon) = ({known.shape[0]}, {known.shape[1]}), got {Shapes.Format(weights.shape)}.", nameof(weights));
         using (var scope = NewDisposeScope())
         {
             if (!isfinite(known).all().item<bool>()) throw new ArgumentException("Known actions must be finite.", nameof(known));

@@ -1,3 +1,4 @@
+using DiffPolicy.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -115,9 +116,9 @@ public abstract class DiffusionScheduler : IDisposable
         ArgumentNullException.ThrowIfNull(sample);
         ArgumentNullException.ThrowIfNull(steps);
         if (!modelOutput.shape.SequenceEqual(sample.shape))
-            throw new ArgumentException($"model output ({string.Join(", ", modelOutput.shape)}) and sample ({string.Join(", ", sample.shape)}) must have the same shape.", nameof(modelOutput));
+            throw new ArgumentException($"model output {Shapes.Format(modelOutput.shape)} and sample {Shapes.Format(sample.shape)} must have the same shape.", nameof(modelOutput));
         if (steps.dim() != 1 || steps.shape[0] != sample.shape[0] || steps.dtype != int64)
-            throw new ArgumentException($"steps must be an int64 ({sample.shape[0]},) tensor of step indices, got {steps.dtype} ({string.Join(", ", steps.shape)}).", nameof(steps));
+            throw new ArgumentException($"steps must be an int64 ({sample.shape[0]},) tensor of step indices, got {steps.dtype} {Shapes.Format(steps.shape)}.", nameof(steps));
     }
 
     Tensor Own(Tensor t)

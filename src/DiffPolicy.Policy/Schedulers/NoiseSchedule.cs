@@ -1,3 +1,4 @@
+using DiffPolicy.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -54,9 +55,9 @@ public sealed class NoiseSchedule : IDisposable
         ArgumentNullException.ThrowIfNull(noise);
         ArgumentNullException.ThrowIfNull(timesteps);
         if (!original.shape.SequenceEqual(noise.shape))
-            throw new ArgumentException($"noise ({string.Join(", ", noise.shape)}) must have the shape of the sample ({string.Join(", ", original.shape)}).", nameof(noise));
+            throw new ArgumentException($"noise {Shapes.Format(noise.shape)} must have the shape of the sample {Shapes.Format(original.shape)}.", nameof(noise));
         if (timesteps.dim() != 1 || timesteps.shape[0] != original.shape[0])
-            throw new ArgumentException($"timesteps must be ({original.shape[0]},), got ({string.Join(", ", timesteps.shape)}).", nameof(timesteps));
+            throw new ArgumentException($"timesteps must be ({original.shape[0]},), got {Shapes.Format(timesteps.shape)}.", nameof(timesteps));
         using var scope = NewDisposeScope();
         var index = timesteps.to(int64).cpu();
         if (index.numel() > 0 && (index.min().item<long>() < 0 || index.max().item<long>() >= TrainTimesteps))

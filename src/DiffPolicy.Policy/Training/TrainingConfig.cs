@@ -33,10 +33,10 @@ public sealed record TrainingConfig
 
     public void Validate()
     {
-        if (BatchSize < 1 || Steps < 1 || SaveEvery < 1 || ValEvery < 1 || RolloutEvery < 0 || WarmupSteps < 0)
-            throw new InvalidDataException("training: batch_size, steps, save_every and val_every must be positive; warmup_steps and rollout_every non-negative.");
-        if (!(LearningRate > 0) || !(Beta1 is >= 0 and < 1) || !(Beta2 is >= 0 and < 1) || !(WeightDecay >= 0) || !(EmaPower > 0))
-            throw new InvalidDataException("training: learning_rate and ema_power must be positive, betas in [0, 1), weight_decay non-negative.");
-        if (!(ValRatio is >= 0 and < 1)) throw new InvalidDataException($"training: val_ratio must lie in [0, 1), got {ValRatio}.");
+        Check.Require(BatchSize >= 1 && Steps >= 1 && SaveEvery >= 1 && ValEvery >= 1 && RolloutEvery >= 0 && WarmupSteps >= 0,
+            "training: batch_size, steps, save_every and val_every must be positive; warmup_steps and rollout_every non-negative.");
+        Check.Require(LearningRate > 0 && Beta1 is >= 0 and < 1 && Beta2 is >= 0 and < 1 && WeightDecay >= 0 && EmaPower > 0,
+            "training: learning_rate and ema_power must be positive, betas in [0, 1), weight_decay non-negative.");
+        Check.Require(ValRatio is >= 0 and < 1, $"training: val_ratio must lie in [0, 1), got {ValRatio}.");
     }
 }

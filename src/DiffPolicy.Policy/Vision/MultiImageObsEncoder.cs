@@ -1,3 +1,4 @@
+using DiffPolicy.Data;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -72,7 +73,7 @@ public sealed class MultiImageObsEncoder : nn.Module<IReadOnlyDictionary<string,
             if (!obs.TryGetValue(key, out var x)) throw new ArgumentException($"the observation has no '{key}'.", nameof(obs));
             var shape = specs[key].Shape;
             if (x.dim() != shape.Count + 1 || !x.shape.Skip(1).SequenceEqual(shape.Select(d => (long)d)))
-                throw new ArgumentException($"'{key}' has shape ({string.Join(", ", x.shape)}), expected (N, {string.Join(", ", shape)}).", nameof(obs));
+                throw new ArgumentException($"'{key}' has shape {Shapes.Format(x.shape)}, expected (N, {string.Join(", ", shape)}).", nameof(obs));
             if (n >= 0 && x.shape[0] != n) throw new ArgumentException($"'{key}' has {x.shape[0]} rows, other keys {n}.", nameof(obs));
             n = x.shape[0];
             return x;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using DiffPolicy.Data;
 
 namespace DiffPolicy.Policy.Vision;
 
@@ -21,8 +22,8 @@ public sealed record ObservationSpec(string Key, IReadOnlyList<int> Shape, strin
         if (Type is not (Rgb or LowDim)) throw new InvalidDataException($"observation '{Key}': type must be rgb or low_dim, got '{Type}'.");
         if (Shape.Count == 0 || Shape.Any(d => d <= 0)) throw new InvalidDataException($"observation '{Key}': the shape must be positive sizes.");
         if (IsRgb && (Shape.Count != 3 || Shape[0] != 3))
-            throw new InvalidDataException($"observation '{Key}': an rgb shape is [3, H, W], got [{string.Join(", ", Shape)}].");
-        if (!IsRgb && Shape.Count != 1) throw new InvalidDataException($"observation '{Key}': a low_dim shape is [D], got [{string.Join(", ", Shape)}].");
+            throw new InvalidDataException($"observation '{Key}': an rgb shape is [3, H, W], got {Shapes.Format(Shape)}.");
+        if (!IsRgb && Shape.Count != 1) throw new InvalidDataException($"observation '{Key}': a low_dim shape is [D], got {Shapes.Format(Shape)}.");
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using DiffPolicy.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -59,7 +60,7 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
             {
                 var tensor = weight(key) ?? throw new InvalidDataException($"The network has no '{key}'.");
                 if (!tensor.shape.SequenceEqual(shape))
-                    throw new InvalidDataException($"'{key}' is ({string.Join(", ", tensor.shape)}), expected ({string.Join(", ", shape)}).");
+                    throw new InvalidDataException($"'{key}' is {Shapes.Format(tensor.shape)}, expected {Shapes.Format(shape)}.");
                 using var values = tensor.detach().to(float32).cpu().contiguous();
                 return values.data<float>().ToArray();
             }
@@ -161,12 +162,12 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
         ArgumentNullException.ThrowIfNull(globalCond);
         ObjectDisposedException.ThrowIf(disposed, this);
         if (timestep.dim() != 1)
-            throw new ArgumentException($"timestep must be (B,), got ({string.Join(", ", timestep.shape)}).", nameof(timestep));
+            throw new ArgumentException($"timestep must be (B,), got {Shapes.Format(timestep.shape)}.", nameof(timestep));
         var rows = checked((int)timestep.shape[0]);
         if (globalCond.dim() != 2 || globalCond.shape[0] != rows || globalCond.shape[1] != Config.GlobalCondDim)
         {
             throw new ArgumentException(
-                $"global_cond must be ({rows}, {Config.GlobalCondDim}), got ({string.Join(", ", globalCond.shape)}).", nameof(globalCond));
+                $"global_cond must be ({rows}, {Config.GlobalCondDim}), got {Shapes.Format(globalCond.shape)}.", nameof(globalCond));
         }
 
         float[] steps, observations;
@@ -214,11 +215,11 @@ public sealed unsafe class FastUnet1D : INoisePredictor, IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         if (conditioning is not FastConditioning rows || rows.Owner != this)
             throw new ArgumentException("The conditioning was not made by this network.", nameof(conditioning));
-        var factor = 1 << (levels - 1);
+        var factor = Config.LengthMultiple;
         if (sample.dim() != 3 || sample.shape[0] != rows.Rows || sample.shape[2] != Config.InputDim || sample.shape[1] % factor != 0 || sample.shape[1] == 0)
         {
             throw new ArgumentException(
-                $"sample must be ({rows.Rows}, T, {Config.InputDim}) with T a positive multiple of {factor}, got ({string.Join(", ", sample.shape)}).", nameof(sample));
+                $"sample must be ({rows.Rows}, T, {Config.InputDim}) with T a positive multiple of {factor}, got {Shapes.Format(sample.shape)}.", nameof(sample));
         }
 
         if (sample.device_type != DeviceType.CPU)
