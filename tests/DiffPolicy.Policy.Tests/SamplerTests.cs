@@ -125,7 +125,7 @@ public sealed class SamplerTests(ITestOutputHelper output) : UnetSamplingFixture
     [Theory]
     [InlineData(SamplerMethod.Sequential, "ddpm")]
     [InlineData(SamplerMethod.Paradigms, "ddpm")]
-    [InlineData(SamplerMethod.Paradigms, "dpm")]
+    [InlineData(SamplerMethod.Paradigms, "dpm_solver")]
     public void Many_chunks_leave_no_live_tensors(SamplerMethod method, string kind)
     {
         using var scheduler = Create(kind, 20);
