@@ -70,7 +70,7 @@ public sealed class InpaintingTests(ITestOutputHelper output) : UnetSamplingFixt
     {
         using var scope = NewDisposeScope();
         using var scheduler = Create("ddpm", 100);
-        var sampler = new DiffusionSampler(network, scheduler, new SamplerOptions { Window = 10, Tolerance = 0.1, WarmStart = warmStart });
+        var sampler = new DiffusionSampler(Network, scheduler, new SamplerOptions { Window = 10, Tolerance = 0.1, WarmStart = warmStart });
         var cond = Condition(1, 11);
         using var generator = new Generator(5);
         using var noise = sampler.DrawNoise(1, generator);
