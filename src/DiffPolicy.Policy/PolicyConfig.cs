@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DiffPolicy.Data;
 using DiffPolicy.Policy.Network;
 using DiffPolicy.Policy.Sampling;
 using DiffPolicy.Policy.Schedulers;
@@ -58,16 +59,6 @@ public sealed record PolicyConfig
     public SamplerOptions Sampler { get; init; } = new();
     public TrainingConfig Training { get; init; } = new();
 
-    static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-        WriteIndented = true,
-        AllowTrailingCommas = true,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-    };
-
     public static PolicyConfig Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Policy config '{path}' does not exist.", path);
@@ -86,7 +77,7 @@ public sealed record PolicyConfig
         PolicyConfig config;
         try
         {
-            config = JsonSerializer.Deserialize<PolicyConfig>(json, Json) ?? throw new InvalidDataException("The policy config is JSON null.");
+            config = JsonSerializer.Deserialize<PolicyConfig>(json, SnakeCaseJson.Options) ?? throw new InvalidDataException("The policy config is JSON null.");
         }
         catch (JsonException e)
         {
@@ -96,7 +87,7 @@ public sealed record PolicyConfig
         return config;
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, SnakeCaseJson.Options);
 
     /// <summary>Index of the first executed action in the predicted trajectory.</summary>
     [JsonIgnore]

@@ -83,7 +83,7 @@ internal sealed class BenchServeCommand : VerbCommand<BenchServeCommand.Settings
             var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
             AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(
                 new { sampler = description, duration_s = settings.Duration.TotalSeconds, max_batch = settings.MaxBatch, machine = $"{Environment.ProcessorCount} cores, load average at the end {load}", rows },
-                new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true }));
+                SnakeCaseJson.Options));
             AnsiConsole.MarkupLineInterpolated($"Report: {jsonPath}");
         }
         return cancel.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Done;

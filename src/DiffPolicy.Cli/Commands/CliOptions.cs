@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Numerics;
+using DiffPolicy.Data;
 
 namespace DiffPolicy.Cli.Commands;
 
@@ -107,7 +108,7 @@ internal static class CliOptions
             ? value
             : null;
 
-    static string Name<T>(T value) where T : struct, Enum => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+    static string Name<T>(T value) where T : struct, Enum => SnakeCaseJson.Name(value);
 
     static T? ParseChoice<T>(ArgumentResult result, string name) where T : struct, Enum
     {

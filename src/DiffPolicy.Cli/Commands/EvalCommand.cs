@@ -101,7 +101,7 @@ internal sealed class EvalCommand : VerbCommand<EvalCommand.Settings>
             {
                 try
                 {
-                    progress = EvalProgress.Open(jsonPath, new EvalIdentity(source, description, Snake(execution.Mode), execution.LatencySteps, Snake(execution.Seam),
+                    progress = EvalProgress.Open(jsonPath, new EvalIdentity(source, description, SnakeCaseJson.Name(execution.Mode), execution.LatencySteps, SnakeCaseJson.Name(execution.Seam),
                         settings.SeedStart, settings.MaxSteps));
                 }
                 catch (InvalidDataException e)
@@ -113,7 +113,7 @@ internal sealed class EvalCommand : VerbCommand<EvalCommand.Settings>
             }
             var watch = Stopwatch.StartNew();
             var how = execution.Mode == EvalMode.Lockstep ? "lockstep"
-                : string.Create(CultureInfo.InvariantCulture, $"{Snake(execution.Mode)}, d {execution.LatencySteps?.ToString(CultureInfo.InvariantCulture) ?? "estimated"}, {Snake(execution.Seam)} seam");
+                : string.Create(CultureInfo.InvariantCulture, $"{SnakeCaseJson.Name(execution.Mode)}, d {execution.LatencySteps?.ToString(CultureInfo.InvariantCulture) ?? "estimated"}, {SnakeCaseJson.Name(execution.Seam)} seam");
             AnsiConsole.MarkupLineInterpolated($"Evaluating [bold]{source}[/] on seeds {settings.SeedStart} … {settings.SeedStart + settings.Episodes - 1} ({runner.Transport}, {how}): {description}, {TorchRuntime.Threads} threads");
             AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
@@ -161,8 +161,6 @@ internal sealed class EvalCommand : VerbCommand<EvalCommand.Settings>
         }
     }
 
-    static string Snake<T>(T value) where T : struct, Enum => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
-
     /// <summary>Combinations of mode, latency and seam that mean nothing are refused before anything is loaded.</summary>
     static void CheckExecution(Settings settings)
     {
@@ -191,7 +189,7 @@ internal sealed class EvalCommand : VerbCommand<EvalCommand.Settings>
         {
             throw new CliInputException("--json", e.Message, e);
         }
-        if (resumed is { Mode: "latency", LatencySteps: { } earlier } && resumed.Seam == Snake(settings.Seam))
+        if (resumed is { Mode: "latency", LatencySteps: { } earlier } && resumed.Seam == SnakeCaseJson.Name(settings.Seam))
         {
             AnsiConsole.MarkupLineInterpolated($"Latency: d = {earlier} steps, as measured by the run being resumed");
             return new Execution(EvalMode.Latency, earlier, settings.Seam);

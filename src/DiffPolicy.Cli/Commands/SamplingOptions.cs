@@ -44,11 +44,9 @@ internal sealed record SamplingSettings(
         ArgumentNullException.ThrowIfNull(scheduler);
         ArgumentNullException.ThrowIfNull(sampler);
         return sampler.Method == SamplerMethod.Paradigms
-            ? FormattableString.Invariant($"{scheduler.InferenceSteps}-step {Name(scheduler.Solver)}, ParaDiGMS (window {sampler.Window}, τ {sampler.Tolerance}, {sampler.Workers} worker{(sampler.Workers == 1 ? "" : "s")}, {(sampler.WarmStart ? "warm" : "cold")} start)")
-            : FormattableString.Invariant($"{scheduler.InferenceSteps}-step {Name(scheduler.Solver)}, sequential");
+            ? FormattableString.Invariant($"{scheduler.InferenceSteps}-step {SolverNames.Name(scheduler.Solver)}, ParaDiGMS (window {sampler.Window}, τ {sampler.Tolerance}, {sampler.Workers} worker{(sampler.Workers == 1 ? "" : "s")}, {(sampler.WarmStart ? "warm" : "cold")} start)")
+            : FormattableString.Invariant($"{scheduler.InferenceSteps}-step {SolverNames.Name(scheduler.Solver)}, sequential");
     }
-
-    static string Name(SolverKind solver) => JsonNamingPolicy.SnakeCaseLower.ConvertName(solver.ToString());
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using DiffPolicy.Data;
 
 namespace DiffPolicy.Cli.Evaluation;
 
@@ -43,7 +44,7 @@ public sealed class EvalProgress : IDisposable
         var first = reader.ReadLine();
         try
         {
-            return first is null ? null : JsonSerializer.Deserialize<EvalIdentity>(first, EvaluationReport.Json);
+            return first is null ? null : JsonSerializer.Deserialize<EvalIdentity>(first, SnakeCaseJson.Options);
         }
         catch (JsonException e)
         {
@@ -73,7 +74,7 @@ public sealed class EvalProgress : IDisposable
             {
                 try
                 {
-                    if (JsonSerializer.Deserialize<EpisodeRecord>(line, EvaluationReport.Json) is { } record
+                    if (JsonSerializer.Deserialize<EpisodeRecord>(line, SnakeCaseJson.Options) is { } record
                         && record.Result.Seed == identity.SeedStart + done.Count)
                     {
                         done.Add(record);
@@ -90,15 +91,15 @@ public sealed class EvalProgress : IDisposable
         var temporary = path + ".tmp";
         using (var rewrite = new StreamWriter(temporary, append: false, new UTF8Encoding(false)))
         {
-            rewrite.WriteLine(JsonSerializer.Serialize(identity, Compact));
-            foreach (var record in done) rewrite.WriteLine(JsonSerializer.Serialize(record, Compact));
+            rewrite.WriteLine(JsonSerializer.Serialize(identity, SnakeCaseJson.Compact));
+            foreach (var record in done) rewrite.WriteLine(JsonSerializer.Serialize(record, SnakeCaseJson.Compact));
         }
         File.Move(temporary, path, overwrite: true);
         var writer = new StreamWriter(path, append: true, new UTF8Encoding(false)) { AutoFlush = true };
         return new EvalProgress(path, identity, done, writer);
     }
 
-    public void Append(EpisodeRecord record) => writer.WriteLine(JsonSerializer.Serialize(record, Compact));
+    public void Append(EpisodeRecord record) => writer.WriteLine(JsonSerializer.Serialize(record, SnakeCaseJson.Compact));
 
     /// <summary>The report is written: the progress is no longer needed.</summary>
     public void Complete()
@@ -109,5 +110,4 @@ public sealed class EvalProgress : IDisposable
 
     public void Dispose() => writer.Dispose();
 
-    static readonly JsonSerializerOptions Compact = new(EvaluationReport.Json) { WriteIndented = false };
 }

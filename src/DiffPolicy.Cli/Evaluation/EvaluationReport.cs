@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DiffPolicy.Data;
 
 namespace DiffPolicy.Cli.Evaluation;
 
@@ -69,7 +70,7 @@ public sealed record EvaluationReport(
         var chunks = episodes.Sum(e => e.Chunks);
         var successes = episodes.Count(e => e.Success);
         return new EvaluationReport(
-            checkpoint, sampler, transport, Name(execution.Mode), execution.LatencySteps, Name(execution.Seam), episodes.Count,
+            checkpoint, sampler, transport, SnakeCaseJson.Name(execution.Mode), execution.LatencySteps, SnakeCaseJson.Name(execution.Seam), episodes.Count,
             episodes.Count == 0 ? 0 : episodes.Average(e => e.Score),
             episodes.Count == 0 ? 0 : successes / (double)episodes.Count,
             WilsonInterval.Of(successes, episodes.Count),
@@ -85,14 +86,5 @@ public sealed record EvaluationReport(
             episodes);
     }
 
-    static string Name<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
-
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, SnakeCaseJson.Options);
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DiffPolicy.Cli.Evaluation;
+using DiffPolicy.Data;
 using DiffPolicy.Sim.PushT.Robot;
 
 namespace DiffPolicy.Cli.Robot;
@@ -31,12 +32,5 @@ public sealed record RobotReport(string Endpoint, string Mode, IReadOnlyList<Rob
 
     public int Rehellos => PerEpisode.Sum(e => e.Rehellos);
 
-    static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
-
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, SnakeCaseJson.Options);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DiffPolicy.Data;
 
 namespace DiffPolicy.Cli.Soak;
 
@@ -32,14 +33,7 @@ public sealed record SoakReport(
     IReadOnlyList<ProcessSample> Samples, IReadOnlyList<ChunkSample> ChunkSamples,
     long Overloaded, double LongestPlanlessMs, IReadOnlyList<RobotSoakReport> Robots)
 {
-    static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, SnakeCaseJson.Options);
 }
 
 /// <summary>One robot of a soak.</summary>

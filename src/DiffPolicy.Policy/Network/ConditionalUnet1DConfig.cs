@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DiffPolicy.Data;
 
 namespace DiffPolicy.Policy.Network;
 
@@ -40,19 +41,12 @@ public sealed record ConditionalUnet1DConfig
     [JsonIgnore]
     public int CondDim => DiffusionStepEmbedDim + GlobalCondDim;
 
-    static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        WriteIndented = true,
-    };
-
     public static ConditionalUnet1DConfig FromJson(string json)
     {
         ConditionalUnet1DConfig config;
         try
         {
-            config = JsonSerializer.Deserialize<ConditionalUnet1DConfig>(json, Json)
+            config = JsonSerializer.Deserialize<ConditionalUnet1DConfig>(json, SnakeCaseJson.Options)
                 ?? throw new InvalidDataException("The network config is JSON null.");
         }
         catch (JsonException e)
@@ -76,7 +70,7 @@ public sealed record ConditionalUnet1DConfig
         }
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, SnakeCaseJson.Options);
 
     public void Save(string path) => File.WriteAllText(path, ToJson());
 

@@ -35,7 +35,7 @@ public sealed record TrainingConfig
     {
         Check.Require(BatchSize >= 1 && Steps >= 1 && SaveEvery >= 1 && ValEvery >= 1 && RolloutEvery >= 0 && WarmupSteps >= 0,
             "training: batch_size, steps, save_every and val_every must be positive; warmup_steps and rollout_every non-negative.");
-        Check.Require(LearningRate > 0 && Beta1 is >= 0 and < 1 && Beta2 is >= 0 and < 1 && WeightDecay >= 0 && EmaPower > 0,
+        Check.Require(double.IsFinite(LearningRate) && LearningRate > 0 && double.IsFinite(WeightDecay) && double.IsFinite(EmaPower) && Beta1 is >= 0 and < 1 && Beta2 is >= 0 and < 1 && WeightDecay >= 0 && EmaPower > 0,
             "training: learning_rate and ema_power must be positive, betas in [0, 1), weight_decay non-negative.");
         Check.Require(ValRatio is >= 0 and < 1, $"training: val_ratio must lie in [0, 1), got {ValRatio}.");
     }
