@@ -1,5 +1,6 @@
 using System.Globalization;
 using DiffPolicy.Data;
+using DiffPolicy.Policy.Training;
 using ScottPlot;
 
 namespace DiffPolicy.Cli;
@@ -9,12 +10,11 @@ internal static class LossCurve
 {
     public static void Plot(string logPath, string pngPath)
     {
-        var rows = File.ReadAllLines(logPath).Skip(1).Select(l => l.Split(',')).ToList();
+        var rows = TrainingLog.Read(logPath);
         if (rows.Count == 0) return;
-        static double Parse(string s) => s.Length == 0 ? double.NaN : double.Parse(s, CultureInfo.InvariantCulture);
-        var step = rows.Select(r => Parse(r[0])).ToArray();
-        var loss = rows.Select(r => Math.Log10(Parse(r[1]))).ToArray();
-        var validation = rows.Where(r => r[3].Length > 0).Select(r => (Parse(r[0]), Math.Log10(Parse(r[3])))).ToArray();
+        var step = rows.Select(r => (double)r.Step).ToArray();
+        var loss = rows.Select(r => Math.Log10(r.Loss)).ToArray();
+        var validation = rows.Where(r => r.ValLoss is not null).Select(r => ((double)r.Step, Math.Log10(r.ValLoss!.Value))).ToArray();
 
         var plot = new Plot();
         var train = plot.Add.ScatterLine(step, loss);
