@@ -80,7 +80,9 @@ public sealed class PushTRobot : IDisposable
             var source = new LockstepSource(this, seed, chunkArrived);
             var controller = new ChunkedController(source, Policy.NActionSteps);
             var episode = Episode.Run(seed, controller.Act, maxSteps, observe);
-            return new RobotEpisode(episode, controller.Chunks, 0, 0, 0, 0, Rehellos - rehellosBefore, source.Timings, controller.Sources);
+            return new RobotEpisode(episode, controller.Chunks, controller.DeadlineMisses, controller.StartupTicks, 0, 0, Rehellos - rehellosBefore, source.Timings,
+                controller.Sources)
+            { Overloaded = controller.Refusals };
         }
         if (Options.Mode == RobotMode.Latency)
         {
@@ -89,7 +91,8 @@ public sealed class PushTRobot : IDisposable
             var controller = new LatencyController(source, lead, Options.LatencySteps ?? 0, Options.Seam);
             var episode = Episode.Run(seed, controller.Act, maxSteps, observe);
             return new RobotEpisode(episode, controller.Chunks, controller.DeadlineMisses, controller.StartupTicks, 0, 0, Rehellos - rehellosBefore,
-                source.Timings, controller.Sources);
+                source.Timings, controller.Sources)
+            { Overloaded = controller.Refusals };
         }
         var driver = new RealTimeDriver(this, seed, chunkArrived);
         var run = Episode.Run(seed, driver.Act, maxSteps, observe);

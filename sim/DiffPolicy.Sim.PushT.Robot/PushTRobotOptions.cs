@@ -41,7 +41,7 @@ public sealed record PushTRobotOptions
     /// </summary>
     public bool Stateless { get; init; }
 
-    /// <summary>Real time: <c>deadline_ms</c> sent with each request (anytime answers); null sends none.</summary>
+    /// <summary><c>deadline_ms</c> sent with each request, in every mode (anytime answers, docs/protocol.md §4a); null sends none.</summary>
     public double? DeadlineMs { get; init; }
 
     /// <summary>Real time: ask again when a requested chunk has not come after this long (lost or superseded).</summary>

@@ -168,7 +168,8 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
         chunks++;
         recentLatencies.Enqueue(latency);
         if (recentLatencies.Count > 3) recentLatencies.Dequeue();
-        var timing = new ChunkTiming(latency, chunk.Timing.InferMs, chunk.Timing.Iterations, chunk.Timing.Evaluations, slack);
+        var timing = new ChunkTiming(latency, chunk.Timing.InferMs, chunk.Timing.Iterations, chunk.Timing.Evaluations, slack,
+            chunk.Certificate?.ConvergedSteps, chunk.Certificate?.Steps);
         timings.Add(timing);
         chunkArrived?.Invoke(timing);
     }

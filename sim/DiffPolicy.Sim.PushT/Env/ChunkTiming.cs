@@ -9,4 +9,11 @@ namespace DiffPolicy.Sim.PushT.Env;
 /// Real time only: how long the robot could still have run on its planned actions when the chunk arrived; negative
 /// when it had already run dry. Null in lockstep and for an episode's first chunk.
 /// </param>
-public sealed record ChunkTiming(double LatencyMs, double InferMs, int Iterations, int Evaluations, double? SlackMs = null);
+/// <param name="ConvergedSteps">The chunk's certificate: denoising steps converged (docs/protocol.md §4a); null when the server did not say.</param>
+/// <param name="DenoisingSteps">The certificate's S: the chunk converged when <paramref name="ConvergedSteps"/> equals it.</param>
+public sealed record ChunkTiming(double LatencyMs, double InferMs, int Iterations, int Evaluations, double? SlackMs = null,
+    int? ConvergedSteps = null, int? DenoisingSteps = null)
+{
+    /// <summary>The server stopped the chunk at its deadline before every step converged (an anytime answer).</summary>
+    public bool CutShort => ConvergedSteps < DenoisingSteps;
+}

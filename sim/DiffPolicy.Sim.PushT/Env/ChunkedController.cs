@@ -5,8 +5,9 @@ namespace DiffPolicy.Sim.PushT.Env;
 /// <summary>
 /// Runs an action-chunking policy one control step at a time, as DiffusionPolicy's MultiStepWrapper
 /// does: every step's keypoint observation goes to the <see cref="IChunkSource"/>, and when the first n_action_steps
-/// actions of the previous chunk are used up the source is asked for a new one starting at that step. Use one
-/// controller per episode.
+/// actions of the previous chunk are used up the source is asked for a new one starting at that step. A request the
+/// source answers with <see cref="Refused"/> (a policy server's <c>overloaded</c>, docs/protocol.md §4a) holds the agent
+/// where it is for that step and is asked again at the next. Use one controller per episode.
 /// </summary>
 public sealed class ChunkedController
 {
@@ -25,8 +26,20 @@ public sealed class ChunkedController
         this.actionSteps = actionSteps;
     }
 
-    /// <summary>Chunks requested so far.</summary>
+    /// <summary>What an <see cref="IChunkSource"/> returns for a request the policy server refused: no chunk this step.</summary>
+    public static IReadOnlyList<Vec2> Refused { get; } = new System.Collections.ObjectModel.ReadOnlyCollection<Vec2>([]);
+
+    /// <summary>Chunks received so far.</summary>
     public int Chunks { get; private set; }
+
+    /// <summary>Requests answered with <see cref="Refused"/>.</summary>
+    public int Refusals { get; private set; }
+
+    /// <summary>Steps held after a refused request before the episode's first chunk.</summary>
+    public int StartupTicks { get; private set; }
+
+    /// <summary>Steps held after a refused request once a chunk had run.</summary>
+    public int DeadlineMisses { get; private set; }
 
     /// <summary>Per executed step, the index of the chunk that planned its action.</summary>
     public IReadOnlyList<int> Sources => sources;
@@ -37,6 +50,15 @@ public sealed class ChunkedController
         var keypoints = Array.ConvertAll(env.Keypoints(), v => (float)v);
         var request = pending.Count == 0;
         var chunk = source.Observe(step++, keypoints, request);
+        if (request && ReferenceEquals(chunk, Refused))
+        {
+            Refusals++;
+            if (Chunks == 0) StartupTicks++;
+            else DeadlineMisses++;
+            sources.Add(Chunks == 0 ? ExecutedActions.Startup : ExecutedActions.Held);
+            var state = env.State;
+            return new Vec2(state.AgentX, state.AgentY);
+        }
         if (request)
         {
             if (chunk is null || chunk.Count < actionSteps)

@@ -43,6 +43,9 @@ public sealed class LatencyController
     /// <summary>Steps held after it: no chunk planned them.</summary>
     public int DeadlineMisses { get; private set; }
 
+    /// <summary>Requests the source answered with <see cref="ChunkedController.Refused"/> (overloaded): asked again at the next step.</summary>
+    public int Refusals { get; private set; }
+
     /// <summary>Per executed step, the index of the chunk that planned its action, <see cref="ExecutedActions.Held"/> or <see cref="ExecutedActions.Startup"/>.</summary>
     public IReadOnlyList<int> Sources => sources;
 
@@ -57,7 +60,11 @@ public sealed class LatencyController
         var prior = request && seam == ChunkSeam.Inpaint ? Prior(k) : null;
         var keypoints = Array.ConvertAll(env.Keypoints(), v => (float)v);
         var chunk = source.Observe(k, keypoints, request, prior);
-        if (request)
+        if (request && ReferenceEquals(chunk, ChunkedController.Refused))
+        {
+            Refusals++;   // the plan runs on; asked again at the next step
+        }
+        else if (request)
         {
             if (chunk is null || chunk.Count == 0) throw new InvalidOperationException("The policy returned no actions.");
             pending = (k + latency, k, chunk);

@@ -22,6 +22,7 @@ public sealed class DirectEpisodes : IEpisodeRunner
         this.policy = policy;
         this.execution = execution ?? Execution.Lockstep;
         if (this.execution.Mode == EvalMode.Realtime) throw new ArgumentException("real time runs against a policy server, not in process", nameof(execution));
+        if (this.execution.DeadlineMs is not null) throw new ArgumentException("deadlines are the policy server's (anytime answers), not in process", nameof(execution));
     }
 
     public string Transport => "direct";
@@ -38,7 +39,7 @@ public sealed class DirectEpisodes : IEpisodeRunner
             var observations = new ObservationWindow(Robot, seed, step, metadata.NObsSteps, new Dictionary<string, float[]> { [key] = window }) { Prior = PushTRobot.WirePrior(prior) };
             var chunk = policy.Infer(observations, CancellationToken.None);
             var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            timings.Add(new ChunkTiming(ms, ms, chunk.Iterations, chunk.Evaluations));
+            timings.Add(new ChunkTiming(ms, ms, chunk.Iterations, chunk.Evaluations, null, chunk.Certificate?.ConvergedSteps, chunk.Certificate?.Steps));
             var actions = new Vec2[chunk.Actions.Length / 2];
             for (var k = 0; k < actions.Length; k++) actions[k] = new Vec2(chunk.Actions[2 * k], chunk.Actions[2 * k + 1]);
             return actions;

@@ -5,7 +5,7 @@ using DiffPolicy.Data;
 namespace DiffPolicy.Cli.Evaluation;
 
 /// <summary>What makes two evaluations the same run: episodes of one may continue the other.</summary>
-public sealed record EvalIdentity(string Checkpoint, string Sampler, string Mode, int? LatencySteps, string Seam, long SeedStart, int MaxSteps);
+public sealed record EvalIdentity(string Checkpoint, string Sampler, string Mode, int? LatencySteps, string Seam, long SeedStart, int MaxSteps, double? DeadlineMs = null);
 
 /// <summary>
 /// An evaluation's finished episodes, appended one JSON line each to <c>&lt;report&gt;.progress</c> as they finish (the

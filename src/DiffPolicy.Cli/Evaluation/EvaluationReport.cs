@@ -39,6 +39,13 @@ public static class WilsonInterval
 /// <param name="IntraJerkP95">The same inside one chunk.</param>
 /// <param name="HeldTicks">Steps held before an episode's first chunk was usable, all episodes.</param>
 /// <param name="DeadlineMisses">Steps held after it.</param>
+/// <param name="DeadlineMs">deadline_ms sent with every request (anytime chunks); null: none.</param>
+/// <param name="Chunks">Chunks over all episodes.</param>
+/// <param name="ChunksCutShort">Of those, chunks stopped at their deadline before every denoising step converged.</param>
+/// <param name="Refused">Requests the server refused as overloaded: not one sampler iteration fitted before the deadline (the robot held and asked again).</param>
+/// <param name="DenoisingSteps">S of the chunks' certificates; null when the policy sends none.</param>
+/// <param name="ConvergedStepsMean">Converged steps per chunk (S for a converged chunk), mean over all chunks; null without certificates.</param>
+/// <param name="ConvergedStepsMin">The fewest converged steps of any chunk.</param>
 public sealed record EvaluationReport(
     string Checkpoint,
     string Sampler,
@@ -54,6 +61,13 @@ public sealed record EvaluationReport(
     double IntraJerkP95,
     int HeldTicks,
     int DeadlineMisses,
+    double? DeadlineMs,
+    int Chunks,
+    int ChunksCutShort,
+    int Refused,
+    int? DenoisingSteps,
+    double? ConvergedStepsMean,
+    int? ConvergedStepsMin,
     double SecondsPerAction,
     LatencySummary ChunkLatencyMs,
     double MeanIterations,
@@ -69,6 +83,8 @@ public sealed record EvaluationReport(
         var actions = episodes.Sum(e => e.Steps);
         var chunks = episodes.Sum(e => e.Chunks);
         var successes = episodes.Count(e => e.Success);
+        var certified = records.Count > 0 && records.All(r => r.ConvergedSteps is not null);
+        var converged = certified ? records.SelectMany(r => r.ConvergedSteps!).ToList() : [];
         return new EvaluationReport(
             checkpoint, sampler, transport, SnakeCaseJson.Name(execution.Mode), execution.LatencySteps, SnakeCaseJson.Name(execution.Seam), episodes.Count,
             episodes.Count == 0 ? 0 : episodes.Average(e => e.Score),
@@ -78,6 +94,13 @@ public sealed record EvaluationReport(
             Quantiles.R7(records.SelectMany(r => r.IntraJerks), 0.95),
             episodes.Sum(e => e.HeldTicks),
             episodes.Sum(e => e.DeadlineMisses),
+            execution.DeadlineMs,
+            chunks,
+            episodes.Sum(e => e.ChunksCutShort),
+            episodes.Sum(e => e.Refused),
+            certified ? records.Max(r => r.DenoisingSteps) : null,
+            converged.Count > 0 ? converged.Average() : null,
+            converged.Count > 0 ? converged.Min() : null,
             actions == 0 ? 0 : episodes.Sum(e => e.InferenceSeconds) / actions,
             LatencySummary.Of(records.SelectMany(r => r.LatenciesMs).ToList()),
             chunks == 0 ? 0 : episodes.Sum(e => e.MeanIterations * e.Chunks) / chunks,
@@ -86,5 +109,11 @@ public sealed record EvaluationReport(
             episodes);
     }
 
+    public string ToJson() => JsonSerializer.Serialize(this, SnakeCaseJson.Options);
+}
+
+/// <summary><c>eval --deadline-ms</c> with several deadlines: one evaluation of the same seeds per deadline, in the order given.</summary>
+public sealed record DeadlineSweepReport(IReadOnlyList<EvaluationReport> Runs)
+{
     public string ToJson() => JsonSerializer.Serialize(this, SnakeCaseJson.Options);
 }

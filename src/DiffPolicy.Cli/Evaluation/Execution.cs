@@ -16,7 +16,8 @@ public enum EvalMode
 }
 
 /// <summary>An evaluation's mode, its latency in steps (latency mode; the frozen steps a real-time robot sends, null to estimate) and its seam.</summary>
-public sealed record Execution(EvalMode Mode = EvalMode.Lockstep, int? LatencySteps = null, ChunkSeam Seam = ChunkSeam.Naive)
+/// <param name="DeadlineMs">deadline_ms the robot sends with every request (anytime chunks, docs/protocol.md §4a); null: none.</param>
+public sealed record Execution(EvalMode Mode = EvalMode.Lockstep, int? LatencySteps = null, ChunkSeam Seam = ChunkSeam.Naive, double? DeadlineMs = null)
 {
     public static Execution Lockstep { get; } = new();
 }
@@ -25,4 +26,5 @@ public sealed record Execution(EvalMode Mode = EvalMode.Lockstep, int? LatencySt
 /// <param name="Sources">Per executed step, the chunk that planned its action or <see cref="ExecutedActions.Held"/>.</param>
 /// <param name="StartupTicks">Steps held before the first chunk was usable.</param>
 /// <param name="DeadlineMisses">Steps held after it.</param>
-public sealed record EpisodeRun(Episode Episode, IReadOnlyList<ChunkTiming> Chunks, IReadOnlyList<int> Sources, int StartupTicks = 0, int DeadlineMisses = 0);
+/// <param name="Refused">Requests the policy server refused as overloaded (asked again at the next step).</param>
+public sealed record EpisodeRun(Episode Episode, IReadOnlyList<ChunkTiming> Chunks, IReadOnlyList<int> Sources, int StartupTicks = 0, int DeadlineMisses = 0, int Refused = 0);

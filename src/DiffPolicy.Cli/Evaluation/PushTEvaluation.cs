@@ -6,14 +6,18 @@ namespace DiffPolicy.Cli.Evaluation;
 /// <summary>One evaluated episode.</summary>
 /// <param name="HeldTicks">Steps the robot held position before its first chunk was usable (latency and real time).</param>
 /// <param name="DeadlineMisses">Steps it held after that: no chunk planned them.</param>
+/// <param name="ChunksCutShort">Chunks the server stopped at their deadline before every denoising step converged.</param>
+/// <param name="Refused">Requests the server refused as overloaded (not one iteration fitted before the deadline).</param>
 public sealed record EpisodeResult(
-    long Seed, double Score, bool Success, int Steps, int Chunks, double InferenceSeconds, double MeanIterations, int HeldTicks = 0, int DeadlineMisses = 0);
+    long Seed, double Score, bool Success, int Steps, int Chunks, double InferenceSeconds, double MeanIterations, int HeldTicks = 0, int DeadlineMisses = 0,
+    int ChunksCutShort = 0, int Refused = 0);
 
 /// <summary>An episode's result and the raw values the report pools over episodes.</summary>
 /// <param name="LatenciesMs">Each chunk's latency.</param>
 /// <param name="SeamJerks">Second differences of the executed actions across chunk boundaries (<see cref="ExecutedActions.Jerks"/>).</param>
 /// <param name="IntraJerks">Those inside one chunk.</param>
-public sealed record EpisodeRecord(EpisodeResult Result, double[] LatenciesMs, double[] SeamJerks, double[] IntraJerks);
+/// <param name="ConvergedSteps">Each chunk's certificate: denoising steps converged, of <paramref name="DenoisingSteps"/>; null when the policy did not say.</param>
+public sealed record EpisodeRecord(EpisodeResult Result, double[] LatenciesMs, double[] SeamJerks, double[] IntraJerks, int[]? ConvergedSteps = null, int? DenoisingSteps = null);
 
 /// <summary>
 /// Closed-loop PushT evaluation as DiffusionPolicy runs it: reset by seed, n_action_steps actions
@@ -29,7 +33,10 @@ public static class PushTEvaluation
         var chunks = run.Chunks;
         var (seam, intra) = ExecutedActions.Jerks(run.Episode.Steps.Select(s => s.Action).ToList(), run.Sources);
         var result = new EpisodeResult(seed, run.Episode.MaxReward, run.Episode.Success, run.Episode.Steps.Count, chunks.Count,
-            chunks.Sum(c => c.InferMs) / 1000, chunks.Count == 0 ? 0 : chunks.Average(c => (double)c.Iterations), run.StartupTicks, run.DeadlineMisses);
-        return new EpisodeRecord(result, chunks.Select(c => c.LatencyMs).ToArray(), [.. seam], [.. intra]);
+            chunks.Sum(c => c.InferMs) / 1000, chunks.Count == 0 ? 0 : chunks.Average(c => (double)c.Iterations), run.StartupTicks, run.DeadlineMisses,
+            chunks.Count(c => c.CutShort), run.Refused);
+        var certified = chunks.Count > 0 && chunks.All(c => c.ConvergedSteps is not null);
+        return new EpisodeRecord(result, chunks.Select(c => c.LatencyMs).ToArray(), [.. seam], [.. intra],
+            certified ? chunks.Select(c => c.ConvergedSteps!.Value).ToArray() : null, certified ? chunks.Max(c => c.DenoisingSteps) : null);
     }
 }

@@ -21,7 +21,7 @@ public sealed class ZeroMqEpisodes : IEpisodeRunner
         Transport = transport;
         execution ??= Execution.Lockstep;
         var mode = execution.Mode switch { EvalMode.Latency => RobotMode.Latency, EvalMode.Realtime => RobotMode.RealTime, _ => RobotMode.Lockstep };
-        robot = new PushTRobot(endpoint, new PushTRobotOptions { Name = "eval", Mode = mode, LatencySteps = execution.LatencySteps, Seam = execution.Seam });
+        robot = new PushTRobot(endpoint, new PushTRobotOptions { Name = "eval", Mode = mode, LatencySteps = execution.LatencySteps, Seam = execution.Seam, DeadlineMs = execution.DeadlineMs });
         try
         {
             robot.Connect();
@@ -56,7 +56,7 @@ public sealed class ZeroMqEpisodes : IEpisodeRunner
     public EpisodeRun Run(long seed, int maxSteps, Action<PushTEnv, Vec2?>? observe)
     {
         var run = robot.RunEpisode(seed, maxSteps, observe);
-        return new EpisodeRun(run.Episode, run.Timings, run.Sources, run.StartupTicks, run.DeadlineMisses);
+        return new EpisodeRun(run.Episode, run.Timings, run.Sources, run.StartupTicks, run.DeadlineMisses, run.Overloaded);
     }
 
     public void Dispose()
