@@ -12,7 +12,8 @@ public sealed class LatencyControllerTests
 {
     const int ActionSteps = 8, Predicted = 15, Lead = Predicted - ActionSteps;
 
-    sealed class ScriptedSource : IChunkSource
+    /// <param name="refuse">Steps whose request the source refuses (a policy server's overloaded).</param>
+    sealed class ScriptedSource(params long[] refuse) : IChunkSource
     {
         public List<(long Step, ActionPrior? Prior)> Requests { get; } = [];
 
@@ -20,6 +21,7 @@ public sealed class LatencyControllerTests
         {
             if (!request) return null;
             Requests.Add((step, prior));
+            if (refuse.Contains(step)) return ChunkedController.Refused;
             var agent = new Vec2(keypoints[16], keypoints[17]);
             var target = new Vec2(keypoints[0], keypoints[1]);
             return Enumerable.Range(1, Predicted)
@@ -65,6 +67,36 @@ public sealed class LatencyControllerTests
         Assert.Equal(run.Steps.Skip(8).Take(3).Select(s => s.Action), prior.Actions.Take(3));
         Assert.Equal(7, prior.Actions.Count);
         Assert.Null(source.Requests[0].Prior);
+    }
+
+    [Fact]
+    public void Lockstep_holds_a_step_for_each_refused_request_and_asks_again_at_the_next()
+    {
+        // Refused at 0 and 1 (before any chunk), then at 10 (chunk 0's 8 actions ran 2 … 9).
+        var source = new ScriptedSource(0, 1, 10);
+        var controller = new ChunkedController(source, ActionSteps);
+        var run = Episode.Run(100_005, controller.Act, 24);
+
+        Assert.Equal([0L, 1, 2, 10, 11, 19], source.Requests.Select(r => r.Step));
+        Assert.Equal(3, controller.Refusals);
+        Assert.Equal(2, controller.StartupTicks);
+        Assert.Equal(1, controller.DeadlineMisses);
+        Assert.Equal(3, controller.Chunks);
+        Assert.Equal([ExecutedActions.Startup, ExecutedActions.Startup, 0, 0, 0, 0, 0, 0, 0, 0, ExecutedActions.Held, 1], controller.Sources.Take(12));
+        // A held step keeps the agent where it is.
+        Assert.Equal(run.Steps[0].State.Agent, run.Steps[0].Action);
+        Assert.Equal(run.Steps[10].State.Agent, run.Steps[10].Action);
+    }
+
+    [Fact]
+    public void Under_latency_a_refused_request_is_asked_again_at_the_next_step_while_the_plan_runs()
+    {
+        var source = new ScriptedSource(8);
+        var controller = new LatencyController(source, Lead, 2, ChunkSeam.Naive);
+        Episode.Run(100_006, controller.Act, 20);
+        Assert.Equal([0L, 8, 9, 17], source.Requests.Select(r => r.Step));
+        Assert.Equal(1, controller.Refusals);
+        Assert.Equal(0, controller.DeadlineMisses);
     }
 
     [Fact]
