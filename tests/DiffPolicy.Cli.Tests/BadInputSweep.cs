@@ -29,6 +29,8 @@ public sealed class BadInputSweep : IDisposable
         paths["out"] = Directory.CreateDirectory(Path.Combine(Root, "out")).FullName;
         paths["sentinel"] = Write("out/sentinel.json", "{\"sentinel\": true}");
         paths["missing"] = Path.Combine(Root, "does-not-exist");
+        paths["dp-src"] = Directory.CreateDirectory(Path.Combine(Root, "dp_src")).FullName;
+        Write("dp_src/diffusion_policy/model/diffusion/conditional_unet1d.py", "# stands in for the original file: only its presence is checked before work\n");
 
         Checkpoints();
         Demonstrations();

@@ -197,6 +197,13 @@ public sealed class BadInputSweepTests(BadInputSweep sweep) : IClassFixture<BadI
 
         // bench
         { "bench sampler --chunks 0", Bad, "--chunks" },
+        { "bench sampler --chunks 1 --pytorch-reference {dp-src}", Bad, "--pytorch-reference" },
+        { "bench sampler --checkpoint {ckpt} --chunks 1 --pytorch-reference {dir}", Bad, "--pytorch-reference" },
+        { "bench sampler --checkpoint {ckpt} --chunks 1 --pytorch-reference {missing}", Bad, "--pytorch-reference" },
+        { "bench sampler --checkpoint {ckpt} --chunks 1 --ddpm-steps 50 --pytorch-reference {dp-src}", Bad, "--pytorch-reference" },
+        { "bench sampler --checkpoint {ckpt} --chunks 1 --pytorch-reference {dp-src} --python {missing}", Bad, "--python" },
+        { "bench sampler --checkpoint {ckpt} --chunks 1 --pytorch-reference {dp-src} --pytorch-chunks 0", Bad, "--pytorch-chunks" },
+        { "bench sampler --checkpoint {ckpt} --chunks 1 --pytorch-reference {dp-src} --pytorch-threads 0", Bad, "--pytorch-threads" },
         { "bench sampler --chunks 1000000", Bad, "--chunks" },
         { "bench sampler --warmup -1", Bad, "--warmup" },
         { "bench sampler --batch 0", Bad, "--batch" },

@@ -22,7 +22,8 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
     public sealed record Settings(
         string? Checkpoint, int[] DownDims, int StepEmbed, int Kernel, int GlobalCond, int Horizon, int ActionDim, int Batch, int Chunks, int Warmup,
         int[] Windows, double Tolerance, bool[] WarmStarts, int[] Workers, int[] Threads, (SolverKind Solver, int Steps)[] Schedulers, ulong Seed,
-        string? Observations, string? Json, NetworkBackend[] Backends, BatchWindows[]? BatchWindows = null)
+        string? Observations, string? Json, NetworkBackend[] Backends, BatchWindows[]? BatchWindows = null,
+        string? PytorchReference = null, int[]? PytorchThreads = null, int PytorchChunks = 5, string? Python = null)
     {
         public object Describe(ConditionalUnet1D network, int horizon) => new
         {
@@ -43,6 +44,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
             seed = Seed,
             backends = Backends.Select(b => b.ToString().ToLowerInvariant()),
             conditioning = Observations is null ? "N(0, I)" : $"recorded observations: {Observations}",
+            pytorch_reference = PytorchReference,
             processors = Environment.ProcessorCount,
             load_average = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a",
         };
@@ -91,11 +93,18 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
     readonly Option<NetworkBackend[]> backends = CliOptions.ChoiceList("--backend",
         "Network implementations to compare, comma-separated: fast (fused CPU forward), torch (TorchSharp) or auto (fast on a CPU).", NetworkBackend.Auto);
 
+    readonly Option<DirectoryInfo> pytorchReference = CliOptions.InputFolder("--pytorch-reference",
+        "DP_SRC, a real-stanford/diffusion_policy source tree (its diffusion_policy/model and diffusion_policy/common): after the variants, the ORIGINAL ConditionalUnet1D with the checkpoint's weights runs sequential 100-step DDPM chunks eagerly on PyTorch (--python), on the same observations, and every DDPM variant is reported as a ratio of that chunk (docs/sampling.md).",
+        required: false);
+    readonly Option<int[]> pytorchThreads = CliOptions.IntList("--pytorch-threads", "PyTorch thread counts of the eager reference, comma-separated.", "1,2", 1, CliOptions.MaxThreads);
+    readonly Option<int> pytorchChunks = CliOptions.Int("--pytorch-chunks", "Timed eager chunks per thread count (one more untimed first).", 5, 1, 1000);
+    readonly Option<string?> python = new("--python") { Description = "The Python with torch 1.13 for --pytorch-reference (default /usr/bin/python3, Debian's python3-torch)." };
+
     public BenchSamplerCommand()
         : base("sampler", "Chunk latency of sequential 100-step DDPM vs ParaDiGMS (and DDIM / DPM-Solver++), side by side on the same noise.")
     {
         Add(checkpoint, downDims, stepEmbed, kernel, globalCond, horizon, actionDim, batch, chunks, warmup, windows, tolerance, starts, workers, threads,
-            ddpmSteps, ddimSteps, dpmSteps, seed, observations, json, backends, batchWindows);
+            ddpmSteps, ddimSteps, dpmSteps, seed, observations, json, backends, batchWindows, pytorchReference, pytorchThreads, pytorchChunks, python);
     }
 
     public override Settings Bind(ParseResult parse) => new(
@@ -103,7 +112,8 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         parse.GetValue(horizon), parse.GetValue(actionDim), parse.GetValue(batch), parse.GetValue(chunks), parse.GetValue(warmup), parse.GetValue(windows)!,
         parse.GetValue(tolerance), parse.GetValue(starts)!, parse.GetValue(workers)!, parse.GetValue(threads)!,
         [(SolverKind.Ddpm, parse.GetValue(ddpmSteps)), (SolverKind.Ddim, parse.GetValue(ddimSteps)), (SolverKind.DpmSolver, parse.GetValue(dpmSteps))],
-        parse.GetValue(seed), parse.GetValue(observations)?.FullName, parse.GetValue(json)?.FullName, parse.GetValue(backends)!, parse.GetValue(batchWindows));
+        parse.GetValue(seed), parse.GetValue(observations)?.FullName, parse.GetValue(json)?.FullName, parse.GetValue(backends)!, parse.GetValue(batchWindows),
+        parse.GetValue(pytorchReference)?.FullName, parse.GetValue(pytorchThreads), parse.GetValue(pytorchChunks), parse.GetValue(python));
 
     public override int Run(Settings settings, CancellationToken cancel = default)
     {
@@ -111,6 +121,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         if (settings.Schedulers.All(s => s.Steps == 0)) throw new CliInputException("--ddpm-steps", "--ddpm-steps, --ddim-steps and --dpm-steps are all 0: nothing to measure.");
         if (settings.Observations is not null && settings.Checkpoint is null)
             throw new CliInputException("--observations", "needs a policy --checkpoint (policy.json): its normaliser and n_obs_steps turn observations into global_cond.");
+        CheckReference(settings);
         var jsonPath = OutputPaths.File("--json", settings.Json is null ? null : new FileInfo(settings.Json));
         torch.manual_seed((long)settings.Seed);
         RecordedConditions? recorded = null;
@@ -131,18 +142,63 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         var horizonUsed = network.Config.Horizon ?? settings.Horizon;
         var predictors = settings.Backends.Select(b => NoisePredictors.Create(network, b, torch.CPU)).ToList();
         List<SamplerMeasurement> measurements;
+        var drawn = new List<float[]>();
         try
         {
-            measurements = Measure(network, predictors.Select(p => (p is ConditionalUnet1D ? "torch" : "fast", p)).ToList(), settings, schedulers, horizonUsed, recorded);
+            measurements = Measure(network, predictors.Select(p => (p is ConditionalUnet1D ? "torch" : "fast", p)).ToList(), settings, schedulers, horizonUsed, recorded, drawn);
         }
         finally
         {
             foreach (var predictor in predictors)
                 if (!ReferenceEquals(predictor, network)) (predictor as IDisposable)?.Dispose();
         }
+        object? reference = null;
+        if (settings.PytorchReference is { } dpSrc)
+        {
+            AnsiConsole.MarkupLineInterpolated($"PyTorch eager reference: the original ConditionalUnet1D from {dpSrc}, {settings.PytorchChunks} chunks per thread count …");
+            var eager = PytorchReference.Run(settings.Python ?? PytorchReference.DefaultPython, dpSrc, AtomicDirectory.Resolve(settings.Checkpoint!), drawn,
+                settings.PytorchThreads ?? [1, 2], settings.PytorchChunks, warmup: 1, cancel);
+            var ratios = PytorchReference.Ratios(measurements, eager);
+            PrintReference(eager, ratios);
+            reference = new { eager, ratios, goal = new { median = PytorchReference.MedianGoal, p99 = PytorchReference.P99Goal } };
+        }
         if (jsonPath is not null)
-            AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(new { settings = settings.Describe(network, horizonUsed), measurements }, JsonOptions));
+        {
+            AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(new { settings = settings.Describe(network, horizonUsed), measurements, pytorch_reference = reference },
+                JsonOptions));
+        }
         return ExitCodes.Done;
+    }
+
+    /// <summary>--pytorch-reference's needs, checked before any work.</summary>
+    static void CheckReference(Settings settings)
+    {
+        if (settings.PytorchReference is not { } dpSrc) return;
+        if (settings.Checkpoint is null)
+            throw new CliInputException("--pytorch-reference", "needs a --checkpoint: the original network is loaded with its unet.safetensors");
+        if (settings.Schedulers.FirstOrDefault(s => s.Solver == SolverKind.Ddpm).Steps != 100)
+            throw new CliInputException("--pytorch-reference", "compares 100-step DDPM chunks: keep --ddpm-steps 100");
+        PytorchReference.Check(dpSrc, settings.Python ?? PytorchReference.DefaultPython);
+    }
+
+    static void PrintReference(EagerReport eager, List<EagerRatio> ratios)
+    {
+        static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+        AnsiConsole.MarkupLineInterpolated($"PyTorch {eager.Torch}, {eager.Weights}; eager {eager.Steps}-step chunk (batch 1):");
+        foreach (var run in eager.Runs)
+            AnsiConsole.MarkupLineInterpolated($"  {run.Threads} thread(s): median {F(run.MedianMs, "F0")} ms, p99 {F(run.P99Ms, "F0")} ms ({F(run.PerCallMs, "F2")} ms per network call)");
+        var table = new Table().AddColumn("backend").AddColumn("threads").AddColumn("sampler").AddColumn("P").AddColumn("start").AddColumn("workers")
+            .AddColumn("median ms").AddColumn("p99 ms").AddColumn("median / eager").AddColumn("p99 / eager").AddColumn("goal met");
+        foreach (var r in ratios)
+        {
+            var parallel = r.Method != "sequential";
+            table.AddRow(r.Backend, r.Threads.ToString(CultureInfo.InvariantCulture), r.Method, parallel ? r.Window.ToString(CultureInfo.InvariantCulture) : "-",
+                parallel ? r.Start : "-", r.Workers.ToString(CultureInfo.InvariantCulture), F(r.MedianMs, "F1"), F(r.P99Ms, "F1"),
+                F(r.MedianRatio, "F3") + "×", F(r.P99Ratio, "F3") + "×", r.Met ? "yes" : "no");
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated(
+            $"eager: the fastest thread count's median ({eager.Fastest.Threads} thread(s), {F(eager.Fastest.MedianMs, "F0")} ms); goal (issue 15): median ≤ {PytorchReference.MedianGoal}×, p99 ≤ {PytorchReference.P99Goal}× the eager chunk. The eager chunks ran after the variants, in another process: compare on an otherwise idle machine.");
     }
 
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
@@ -170,8 +226,9 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         return configs;
     }
 
+    /// <param name="drawn">Receives row 0 of each chunk's global_cond as drawn (warm-up first), up to --pytorch-chunks + 1: the eager reference's observations.</param>
     static List<SamplerMeasurement> Measure(ConditionalUnet1D network, List<(string Name, INoisePredictor Predictor)> predictors, Settings settings,
-        IReadOnlyList<NoiseSchedulerConfig> schedulers, int horizon, RecordedConditions? recorded)
+        IReadOnlyList<NoiseSchedulerConfig> schedulers, int horizon, RecordedConditions? recorded, List<float[]> drawn)
     {
         AnsiConsole.MarkupLineInterpolated(
             $"[bold]bench sampler[/]: {settings.Checkpoint ?? "random weights"}, down_dims [[{string.Join(",", network.Config.DownDims)}]], {network.parameters().Sum(p => p.numel()):N0} parameters, horizon {horizon}, batch {settings.Batch}, {settings.Chunks} chunks (+{settings.Warmup} warm-up), τ = {settings.Tolerance}, conditioning {settings.Observations ?? "N(0, I)"}, network backends {string.Join(", ", predictors.Select(p => p.Name))}");
@@ -179,7 +236,14 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
             $"machine: {Environment.ProcessorCount} processors, load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
 
         using var schedule = new NoiseSchedule(schedulers.Count > 0 ? schedulers[0].NumTrainTimesteps : 100);
-        var benchmark = new SamplerBenchmark(predictors, horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed, recorded is null ? null : recorded.Draw);
+        var globalCond = network.Config.GlobalCondDim;
+        var benchmark = new SamplerBenchmark(predictors, horizon, settings.Batch, settings.Chunks, settings.Warmup, settings.Seed, (batch, generator) =>
+        {
+            // The same draw SamplerBenchmark makes without a conditions function.
+            var cond = recorded?.Draw(batch, generator) ?? torch.randn([batch, globalCond], generator: generator);
+            if (drawn.Count <= settings.PytorchChunks) drawn.Add(cond[0].data<float>().ToArray());
+            return cond;
+        });
         var parallel = settings.Windows
             .SelectMany(p => settings.WarmStarts.SelectMany(warm => settings.Workers.SelectMany(w => (settings.BatchWindows ?? [BatchWindows.PerSample]).Select(b =>
                 new SamplerOptions { Window = p, Tolerance = settings.Tolerance, Workers = w, WarmStart = warm, BatchWindows = b }))))
