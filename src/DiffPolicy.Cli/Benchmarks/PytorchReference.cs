@@ -105,7 +105,7 @@ internal static class PytorchReference
                 var last = stderr.GetAwaiter().GetResult().Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "no message";
                 throw new InvalidOperationException($"--pytorch-reference: the PyTorch reference failed (exit {process.ExitCode}): {last}");
             }
-            return JsonSerializer.Deserialize<EagerReport>(File.ReadAllText(output), Json)
+            return JsonSerializer.Deserialize<EagerReport>(File.ReadAllText(output), SnakeCaseJson.Options)
                 ?? throw new InvalidOperationException("--pytorch-reference: the PyTorch reference wrote no report");
         }
         finally
@@ -136,6 +136,4 @@ internal static class PytorchReference
                 m.MedianMs / reference <= MedianGoal && m.P99Ms / reference <= P99Goal))
             .ToList();
     }
-
-    static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 }
