@@ -318,9 +318,8 @@ public sealed class DiffusionPolicy : IDisposable
 
     /// <summary>
     /// Samples <paramref name="chunks"/> chunks for an observation at the middle of the data range and discards them,
-    /// so that the first real chunks do not pay for JIT compilation and first allocations (on the build machine the
-    /// first two chunks of a process take ≈ 1.4× the steady latency without tiered compilation, as the CLI runs, and
-    /// the first six 1.2–1.5× with it). Uses noise of its own: the global generator, and so every later result, is
+    /// so that the first real chunks do not pay for JIT compilation and first allocations (measured in
+    /// docs/sampling.md, Performance). Uses noise of its own: the global generator, and so every later result, is
     /// untouched. Call before serving robots.
     /// </summary>
     public void WarmUp(int chunks = 3)

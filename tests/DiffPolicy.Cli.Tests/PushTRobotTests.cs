@@ -46,32 +46,45 @@ public class PushTRobotTests
         }
     }
 
+    static string Latencies(RobotEpisode run) => string.Join(", ", run.Timings.Select(t => $"{t.LatencyMs:F0}"));
+
+    /// <remarks>
+    /// Real time runs on the wall clock, so on a loaded machine a round trip can take longer than the policy's delay and
+    /// ticks can be late (skipped steps). The claims are therefore made about the round trips as measured: a chunk that
+    /// came within the lead must have come before the plan ran out, and a miss needs a chunk that did not.
+    /// </remarks>
     [Fact]
     public async Task Real_time_rides_out_inference_slower_than_half_the_action_horizon_on_the_predicted_rest()
     {
         // Asked when 7 of its 15 actions remain (8 begun), a chunk that takes 0.45 s arrives 4–5 steps later, before
         // the previous one runs out: no miss, although 8-action chunks would allow only 4 steps for it.
-        var runs = await Task.Run(() => Run(RobotMode.RealTime, TimeSpan.FromSeconds(0.45), episodes: 1, steps: 40)).WaitAsync(TimeSpan.FromSeconds(60));
+        var runs = await Task.Run(() => Run(RobotMode.RealTime, TimeSpan.FromSeconds(0.45), episodes: 1, steps: 60)).WaitAsync(TimeSpan.FromSeconds(90));
         var run = runs[0];
-        Assert.True(run.Chunks >= 4, $"only {run.Chunks} chunks");
-        Assert.Equal(0, run.DeadlineMisses);
-        Assert.True(run.StartupTicks >= 4, $"{run.StartupTicks} startup ticks for a 0.45 s first chunk");
+        Assert.True(run.Chunks >= 3, $"only {run.Chunks} chunks");
+        Assert.True(run.StartupTicks + run.SkippedSteps >= 4, $"{run.StartupTicks} startup ticks ({run.SkippedSteps} skipped) for a 0.45 s first chunk");
         Assert.True(run.DroppedActions >= 4 * run.Chunks, $"{run.DroppedActions} late actions dropped of {run.Chunks} chunks");
-        Assert.All(run.Timings.Skip(1), t => Assert.True(t.SlackMs > 0, $"a chunk came {-t.SlackMs} ms after the plan ran out"));
+        // 0.7 s of plan were left when it asked; a tick up to 0.1 s late leaves 0.6 s.
+        const double InTimeMs = 600;
+        Assert.All(run.Timings.Skip(1).Where(t => t.LatencyMs < InTimeMs), t => Assert.True(t.SlackMs > 0, $"a chunk with a {t.LatencyMs:F0} ms round trip came {-t.SlackMs:F0} ms after the plan ran out"));
+        Assert.True(run.DeadlineMisses == 0 || run.Timings.Skip(1).Any(t => t.LatencyMs >= InTimeMs),
+            $"{run.DeadlineMisses} misses although every round trip was under {InTimeMs} ms: {Latencies(run)}");
     }
 
     [Fact]
     public async Task Real_time_with_a_policy_slower_than_the_predicted_rest_counts_misses()
     {
         // Asked when 7 actions remain, a chunk that takes 0.95 s arrives 9–10 steps later: the robot runs dry first.
-        var runs = await Task.Run(() => Run(RobotMode.RealTime, TimeSpan.FromSeconds(0.95), episodes: 1, steps: 40)).WaitAsync(TimeSpan.FromSeconds(60));
+        var runs = await Task.Run(() => Run(RobotMode.RealTime, TimeSpan.FromSeconds(0.95), episodes: 1, steps: 60)).WaitAsync(TimeSpan.FromSeconds(90));
         var run = runs[0];
-        Assert.True(run.Chunks >= 2, $"only {run.Chunks} chunks");
+        Assert.True(run.Chunks >= 2, $"only {run.Chunks} chunks: {Latencies(run)}");
         Assert.True(run.DeadlineMisses > 0, "a policy slower than the lead must make the robot miss deadlines");
-        Assert.True(run.StartupTicks >= 9, $"{run.StartupTicks} startup ticks for a 0.95 s first chunk");
+        Assert.True(run.StartupTicks + run.SkippedSteps >= 9, $"{run.StartupTicks} startup ticks ({run.SkippedSteps} skipped) for a 0.95 s first chunk");
         Assert.True(run.DroppedActions >= 9 * run.Chunks, $"{run.DroppedActions} late actions dropped of {run.Chunks} chunks");
-        Assert.True(run.DeadlineMisses + run.StartupTicks < 40, "no action was executed");
         Assert.Contains(run.Timings, t => t.SlackMs < 0);
+        // A chunk's 15 actions outlast a round trip under 1.4 s (a tick late): then some of them run. On a machine so
+        // loaded that every round trip took longer, every action comes too late and the robot only holds.
+        if (run.Timings.Any(t => t.LatencyMs < 1400))
+            Assert.True(run.DeadlineMisses + run.StartupTicks < 60, $"no action was executed: {Latencies(run)}");
     }
 
     [Theory]

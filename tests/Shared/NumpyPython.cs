@@ -15,12 +15,14 @@ internal static class NumpyPython
             RedirectStandardError = true,
         };
         using var process = Process.Start(start)!;
+        // Both streams are drained concurrently: reading one to its end first deadlocks once python fills the other's pipe.
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
         process.StandardInput.Write(script);
         process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEnd();
-        var error = process.StandardError.ReadToEnd();
         process.WaitForExit();
-        Assert.True(process.ExitCode == 0, string.Create(CultureInfo.InvariantCulture, $"python3 failed ({process.ExitCode}): {error}"));
-        return output;
+        Task.WaitAll(output, error);
+        Assert.True(process.ExitCode == 0, string.Create(CultureInfo.InvariantCulture, $"python3 failed ({process.ExitCode}): {error.Result}"));
+        return output.Result;
     }
 }

@@ -142,7 +142,7 @@ public sealed class ConditionalUnet1D : nn.Module<Tensor, Tensor, Tensor, Tensor
 
     /// <summary>
     /// Stores every convolution weight time-major, (O, k, C), which makes <see cref="Denoise"/>
-    /// ≈ 20 % faster on a CPU (<see cref="GemmConv1d"/>); values and state-dict shapes are unchanged.
+    /// faster on a CPU (<see cref="GemmConv1d"/>); values and state-dict shapes are unchanged.
     /// Call once after loading weights, before inference; not on a network an optimiser holds, since
     /// the weight parameters are replaced by new ones.
     /// </summary>

@@ -7,12 +7,12 @@ namespace DiffPolicy.Policy.Network;
 /// <summary>
 /// Conv1d computed as one matrix product over all rows and output positions (im2col):
 /// cols (B·T_out, k·C) × weightᵀ (k·C, O). libtorch's CPU convolution pays a large fixed cost per
-/// call on the short, wide inputs of this U-Net (≈4× slower at 256 channels, T = 4, one row); the
-/// product has none and batches well, which is what ParaDiGMS windows need.
+/// call on the short, wide inputs of this U-Net (docs/sampling.md, Performance); the product has none and
+/// batches well, which is what ParaDiGMS windows need.
 /// </summary>
 /// <remarks>
 /// The windows are gathered time-major, (B, T_out, k, C), because copying runs of C contiguous
-/// channels is 2–8× cheaper than gathering k-long runs from channel-major data. The weight keeps
+/// channels is cheaper than gathering k-long runs from channel-major data. The weight keeps
 /// PyTorch's shape (O, C, k) is stored (O, k, C) in memory for inference (<see cref="StoreTimeMajor"/>), so its
 /// (O, k·C) matrix is a view; any other layout gives the same values through a copy.
 /// </remarks>

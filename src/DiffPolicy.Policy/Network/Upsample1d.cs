@@ -8,7 +8,7 @@ namespace DiffPolicy.Policy.Network;
 /// Doubles the length: ConvTranspose1d(dim, dim, 4, stride 2, padding 1), computed as one matrix
 /// product of every input position with all four taps, then an overlap-add: output 2m receives
 /// tap 1 of input m and tap 3 of input m−1, output 2m+1 tap 2 of input m and tap 0 of input m+1.
-/// libtorch's transposed convolution costs ≈ 1 ms per call at these shapes on a CPU.
+/// libtorch's transposed convolution is slow at these shapes on a CPU (docs/sampling.md, Performance).
 /// </summary>
 public sealed class Upsample1d : nn.Module<Tensor, Tensor>
 {

@@ -6,8 +6,4 @@ namespace DiffPolicy.Policy.Sampling;
 /// <param name="Evaluations">Steps evaluated by the network, per sample (a window of n steps counts n).</param>
 /// <param name="Steps">Denoising steps S of the scheduler.</param>
 /// <param name="Batch">Samples per call.</param>
-public sealed record ChunkStats(TimeSpan WallTime, int Iterations, int Evaluations, int Steps, int Batch)
-{
-    /// <summary>Mean window size: evaluations per network call.</summary>
-    public double MeanWindow => Iterations == 0 ? 0 : (double)Evaluations / Iterations;
-}
+public sealed record ChunkStats(TimeSpan WallTime, int Iterations, int Evaluations, int Steps, int Batch);

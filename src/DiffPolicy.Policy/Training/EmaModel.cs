@@ -27,8 +27,6 @@ public sealed class EmaModel
         foreach (var p in shadow.parameters()) p.requires_grad = false;
     }
 
-    public nn.Module Shadow => shadow;
-
     /// <summary>The decay applied at optimisation step <paramref name="step"/> (0-based, as the original counts).</summary>
     public double Decay(long step)
     {
