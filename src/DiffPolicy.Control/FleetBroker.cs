@@ -1,5 +1,7 @@
 using DiffPolicy.Protocol;
 using DiffPolicy.Protocol.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using NetMQ;
 using NetMQ.Sockets;
 
@@ -16,11 +18,14 @@ public sealed class FleetBroker : IDisposable
 {
     readonly RouterSocket frontend;
     readonly DealerSocket backend;
+    readonly ILogger log;
     int started;
 
     /// <param name="curveServer">The broker's CurveZMQ key pair; required when either endpoint is beyond loopback, then used on both.</param>
-    public FleetBroker(string frontendAddress, string backendAddress, NetMQCertificate? curveServer = null, ProtocolLimits? limits = null)
+    /// <param name="logger">Where the broker logs its start and stop; none when null.</param>
+    public FleetBroker(string frontendAddress, string backendAddress, NetMQCertificate? curveServer = null, ProtocolLimits? limits = null, ILogger? logger = null)
     {
+        log = logger ?? NullLogger.Instance;
         limits ??= ProtocolLimits.Default;
         frontend = Sockets.BindRouter(frontendAddress, curveServer, limits, out var front);
         try
@@ -55,11 +60,13 @@ public sealed class FleetBroker : IDisposable
         var proxy = new Proxy(frontend, backend, null, poller);
         using var registration = cancellationToken.Register(() => poller.StopAsync());
         proxy.Start();
+        ServerLog.BrokerStarted(log, Frontend, Backend);
         if (!cancellationToken.IsCancellationRequested)
         {
             poller.Run();
         }
         Dispose();
+        ServerLog.BrokerStopped(log);
     }
 
     public void Dispose()

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DiffPolicy.Protocol;
+using Microsoft.Extensions.Logging;
 using NetMQ;
 
 namespace DiffPolicy.Control;
@@ -10,7 +11,7 @@ namespace DiffPolicy.Control;
 /// refuses with <c>overloaded</c> a request that cannot be answered before it is due. Results go back to the socket
 /// thread through <paramref name="replies"/>.
 /// </summary>
-internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue, NetMQQueue<InferenceReply> replies, int maxBatch)
+internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue, NetMQQueue<InferenceReply> replies, int maxBatch, ILogger log)
 {
     const double Smoothing = 0.2;
 
@@ -19,6 +20,8 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
     readonly NetMQQueue<InferenceReply> replies = replies;
     readonly int maxBatch = maxBatch;
     readonly PolicyMetadata metadata = policy.Metadata;
+    readonly ILogger log = log;
+    readonly LogBudget logBudget = new();   // this thread's own: failures and late chunks per robot
     Thread? thread;
 
     // Exponential averages over recent chunks, in Stopwatch ticks: a whole chunk (converged, from start to answer) and
@@ -56,6 +59,7 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
                 // A failing policy must not take the server down: its robots get policy_failed and their sessions stay.
                 feed.FailRunning(ex);
             }
+            logBudget.Expire();
         }
     }
 
@@ -150,6 +154,10 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
                 }
                 error ??= new InvalidOperationException("the policy returned neither actions nor an error");
                 worker.Reply(request, new ProtocolError(ErrorCodes.PolicyFailed, $"{error.GetType().Name}: {error.Message}", request.Seq), ReplyKind.Failed);
+                if (worker.logBudget.TrySpend(request.Key, out _))
+                {
+                    ServerLog.PolicyFailed(worker.log, request.Window.Robot, request.Seq, $"{error.GetType().Name}: {error.Message}");
+                }
             }
             finally
             {
@@ -184,6 +192,14 @@ internal sealed class InferenceWorker(IChunkPolicy policy, InferenceQueue queue,
             Stopwatch.GetElapsedTime(request.ArrivedAt, started).TotalMilliseconds, Stopwatch.GetElapsedTime(started, finished).TotalMilliseconds,
             result.Iterations, result.Evaluations);
         var window = request.Window;
+        if (finished > request.Due && logBudget.TrySpend(request.Key, out _))
+        {
+            ServerLog.LateChunk(log, window.Robot, request.Seq, Stopwatch.GetElapsedTime(request.Due, finished).TotalMilliseconds, timing.QueueMs, timing.InferMs);
+        }
+        else
+        {
+            ServerLog.Chunk(log, window.Robot, request.Seq, timing.InferMs, result.Iterations);
+        }
         return new ActionChunk(
             request.Seq, request.ObsTime, window.Episode, window.Step, metadata.Dt, metadata.PredictedSteps, metadata.ActionDim, result.Actions, timing)
         {

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using DiffPolicy.Protocol;
 using DiffPolicy.Protocol.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using NetMQ;
 using NetMQ.Sockets;
 
@@ -27,6 +29,8 @@ public sealed class PolicyServer : IDisposable
     readonly InferenceQueue queue = new();
     readonly ConcurrentDictionary<string, long> errors = new();
     readonly ErrorReplyBudget errorReplies;
+    readonly ILogger log;
+    readonly LogBudget logBudget = new();
     long frames, chunks, superseded, staleReplies, forgotten, suppressedErrorReplies;
     int robots, started;
 
@@ -40,6 +44,7 @@ public sealed class PolicyServer : IDisposable
         // Frames big enough for the policy's cameras, whose keys travel as u8.
         limits = options.Limits.For(metadata);
         errorReplies = new ErrorReplyBudget(options.MaxErrorRepliesPerSecond);
+        log = options.Logger ?? NullLogger.Instance;
         if (options.MaxBatch < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatch, "MaxBatch must be at least 1");
@@ -72,7 +77,7 @@ public sealed class PolicyServer : IDisposable
             throw new InvalidOperationException("a PolicyServer runs once; build a new one to serve again");
         }
         using var replies = new NetMQQueue<InferenceReply>();
-        var worker = new InferenceWorker(policy, queue, replies, options.MaxBatch);
+        var worker = new InferenceWorker(policy, queue, replies, options.MaxBatch, log);
         var tick = new NetMQTimer(TimeSpan.FromMilliseconds(100));
         using var poller = new NetMQPoller { router, replies, tick };
         router.ReceiveReady += (_, _) => ReceiveAvailable();
@@ -86,7 +91,9 @@ public sealed class PolicyServer : IDisposable
             }
             ForgetSilentRobots();
             errorReplies.Expire();
+            logBudget.Expire();
         };
+        ServerLog.Started(log, Endpoint, options.MaxRobots, options.MaxBatch);
         worker.Start();
         try
         {
@@ -96,6 +103,7 @@ public sealed class PolicyServer : IDisposable
         {
             worker.Stop();
             router.Dispose();
+            ServerLog.Stopped(log, Interlocked.Read(ref chunks), Interlocked.Read(ref forgotten), errors.Values.Sum());
         }
     }
 
@@ -152,7 +160,7 @@ public sealed class PolicyServer : IDisposable
                 case Bye:
                     if (session is not null)
                     {
-                        Forget(session);
+                        Forget(session, "bye");
                     }
                     break;
                 case var _ when session is null:
@@ -181,12 +189,13 @@ public sealed class PolicyServer : IDisposable
         }
         if (current is not null)
         {
-            Forget(current);
+            ServerLog.SessionReplaced(log, hello.Robot, key);
+            Forget(current, "hello again on its connection");
         }
         if (byName.TryGetValue(hello.Robot, out var previous))
         {
             // The robot restarted on a new connection: its old session is dead.
-            Forget(previous);
+            Forget(previous, "hello on a new connection");
         }
         if (byIdentity.Count >= options.MaxRobots)
         {
@@ -196,6 +205,7 @@ public sealed class PolicyServer : IDisposable
         byIdentity.Add(key, session);
         byName.Add(hello.Robot, session);
         Volatile.Write(ref robots, byIdentity.Count);
+        ServerLog.SessionOpened(log, hello.Robot, key);
         Send(identity, new Welcome(
             MessageCodec.ProtocolVersion, hello.Robot, options.ServerName, metadata, options.RobotTimeout.TotalSeconds, limits.MaxFrameBytes));
     }
@@ -308,8 +318,9 @@ public sealed class PolicyServer : IDisposable
         }
     }
 
-    void Forget(RobotSession session)
+    void Forget(RobotSession session, string reason)
     {
+        ServerLog.SessionForgotten(log, session.Name, reason);
         byIdentity.Remove(session.IdentityKey);
         if (byName.TryGetValue(session.Name, out var named) && named == session)
         {
@@ -327,7 +338,7 @@ public sealed class PolicyServer : IDisposable
         {
             if (Stopwatch.GetElapsedTime(session.LastSeen, now) > options.RobotTimeout)
             {
-                Forget(session);
+                Forget(session, $"silent for more than {options.RobotTimeout.TotalSeconds:F0} s");
             }
         }
     }
@@ -363,7 +374,12 @@ public sealed class PolicyServer : IDisposable
     void Refuse(byte[] identity, ProtocolException ex)
     {
         Count(ex.Code);
-        if (errorReplies.TrySpend(Convert.ToHexString(identity)))
+        var connection = Convert.ToHexString(identity);
+        if (log.IsEnabled(LogLevel.Warning) && logBudget.TrySpend(connection, out var leftOut))
+        {
+            ServerLog.Refused(log, ex.Code, connection, ex.Message, leftOut == 0 ? "" : $" ({leftOut} earlier refusals of this connection not logged)");
+        }
+        if (errorReplies.TrySpend(connection))
         {
             Send(identity, ex.ToMessage());
         }

@@ -1,5 +1,6 @@
 using DiffPolicy.Protocol;
 using DiffPolicy.Protocol.Transport;
+using Microsoft.Extensions.Logging;
 using NetMQ;
 
 namespace DiffPolicy.Control;
@@ -40,6 +41,9 @@ public sealed record PolicyServerOptions
     public int MaxBatch { get; init; } = DefaultMaxBatch;
 
     public const int DefaultMaxBatch = 8;
+
+    /// <summary>Where the server logs sessions, refusals (bounded per connection) and failed or late inferences; none when null.</summary>
+    public ILogger? Logger { get; init; }
 
     /// <summary>Sent in <c>welcome</c> so robots can log what they talk to.</summary>
     public string ServerName { get; init; } = "diffpolicy";

@@ -96,6 +96,8 @@ public sealed class BadInputSweepTests(BadInputSweep sweep) : IClassFixture<BadI
 
         { "serve --checkpoint {ckpt} --max-batch 0", Bad, "--max-batch" },
         { "serve --checkpoint {ckpt} --max-batch 65", Bad, "--max-batch" },
+        { "serve --checkpoint {ckpt} --log-level loud", Bad, "--log-level" },
+        { "broker --log-level 3", Bad, "--log-level" },
         { "serve --checkpoint {ckpt} --worker-of tcp://10.1.2.3:5556", Bad, "--worker-of" },
         { "serve --checkpoint {ckpt} --worker-of tcp://127.0.0.1:5556 --curve-server-key short", Bad, "--curve-server-key" },
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DiffPolicy.Control;
 using DiffPolicy.Protocol.Transport;
+using Microsoft.Extensions.Logging;
 using NetMQ;
 using Spectre.Console;
 
@@ -12,7 +13,8 @@ namespace DiffPolicy.Cli.Commands;
 /// </summary>
 internal sealed class BrokerCommand : VerbCommand<BrokerCommand.Settings>
 {
-    public sealed record Settings(string Frontend = "tcp://127.0.0.1:5555", string Backend = "tcp://127.0.0.1:5556", string? CurveSecretKey = null);
+    public sealed record Settings(
+        string Frontend = "tcp://127.0.0.1:5555", string Backend = "tcp://127.0.0.1:5556", string? CurveSecretKey = null, LogLevel LogLevel = LogLevel.Information);
 
     readonly Option<string> frontend = new("--frontend")
     {
@@ -28,14 +30,15 @@ internal sealed class BrokerCommand : VerbCommand<BrokerCommand.Settings>
     {
         Description = "The broker's CurveZMQ secret key (a file holding it, or the Z85 key), used on both endpoints; robots and workers then need the printed public key.",
     };
+    readonly Option<LogLevel> logLevel = ServerLogging.LevelOption();
 
     public BrokerCommand()
         : base("broker", "Spread robots' stateless requests over policy servers (`serve --worker-of`) behind one address, with ZeroMQ's proxy (docs/fleet.md).")
     {
-        Add(frontend, backend, curve);
+        Add(frontend, backend, curve, logLevel);
     }
 
-    public override Settings Bind(ParseResult parse) => new(parse.GetValue(frontend)!, parse.GetValue(backend)!, parse.GetValue(curve));
+    public override Settings Bind(ParseResult parse) => new(parse.GetValue(frontend)!, parse.GetValue(backend)!, parse.GetValue(curve), parse.GetValue(logLevel));
 
     public override int Run(Settings settings, CancellationToken cancel = default)
     {
@@ -46,10 +49,11 @@ internal sealed class BrokerCommand : VerbCommand<BrokerCommand.Settings>
             if (certificate is null && !Endpoints.IsLoopback(address))
                 throw new CliInputException(name, $"'{address}' is reachable beyond this machine: give --curve-secret-key, or bind a loopback address.");
         }
+        using var logs = ServerLogging.Create(settings.LogLevel);
         FleetBroker broker;
         try
         {
-            broker = new FleetBroker(settings.Frontend, settings.Backend, certificate);
+            broker = new FleetBroker(settings.Frontend, settings.Backend, certificate, logger: logs.CreateLogger("DiffPolicy.Broker"));
         }
         catch (Exception e) when (e is NetMQException or ArgumentException)
         {

@@ -3,6 +3,7 @@ using System.Globalization;
 using DiffPolicy.Cli.Serving;
 using DiffPolicy.Control;
 using DiffPolicy.Protocol.Transport;
+using Microsoft.Extensions.Logging;
 using NetMQ;
 using Spectre.Console;
 
@@ -13,7 +14,7 @@ internal sealed class ServeCommand : VerbCommand<ServeCommand.Settings>
 {
     public sealed record Settings(
         PolicySettings Policy, string Bind = "tcp://127.0.0.1:5555", string? CurveSecretKey = null, string? WorkerOf = null, string? CurveServerKey = null,
-        int MaxBatch = FleetOptions.DefaultMaxBatch);
+        int MaxBatch = FleetOptions.DefaultMaxBatch, LogLevel LogLevel = LogLevel.Information);
 
     readonly Option<string> bind = new("--bind")
     {
@@ -30,17 +31,18 @@ internal sealed class ServeCommand : VerbCommand<ServeCommand.Settings>
     };
     readonly Option<string?> serverKey = new("--curve-server-key") { Description = "With --worker-of beyond loopback: the broker's CurveZMQ public key (Z85)." };
     readonly Option<int> maxBatch = FleetOptions.MaxBatch();
+    readonly Option<LogLevel> logLevel = ServerLogging.LevelOption();
     readonly PolicyOptions policy = new();
 
     public ServeCommand()
         : base("serve", "Serve a policy checkpoint to robots over ZeroMQ (protocol: docs/protocol.md) until Ctrl-C or SIGTERM.")
     {
-        Add(bind, curve, workerOf, serverKey, maxBatch);
+        Add(bind, curve, workerOf, serverKey, maxBatch, logLevel);
         Add([.. policy.All]);
     }
 
     public override Settings Bind(ParseResult parse) => new(
-        policy.Bind(parse), parse.GetValue(bind)!, parse.GetValue(curve), parse.GetValue(workerOf), parse.GetValue(serverKey), parse.GetValue(maxBatch));
+        policy.Bind(parse), parse.GetValue(bind)!, parse.GetValue(curve), parse.GetValue(workerOf), parse.GetValue(serverKey), parse.GetValue(maxBatch), parse.GetValue(logLevel));
 
     public override int Run(Settings settings, CancellationToken cancel = default)
     {
@@ -54,6 +56,7 @@ internal sealed class ServeCommand : VerbCommand<ServeCommand.Settings>
         var (loaded, description) = settings.Policy.Load();
         using var diffusion = loaded;
         using var chunkPolicy = new DiffusionChunkPolicy(diffusion);
+        using var logs = ServerLogging.Create(settings.LogLevel);
         PolicyServer server;
         try
         {
@@ -64,6 +67,7 @@ internal sealed class ServeCommand : VerbCommand<ServeCommand.Settings>
                 WorkerOf = settings.WorkerOf,
                 CurveClient = brokerKeys,
                 MaxBatch = settings.MaxBatch,
+                Logger = logs.CreateLogger("DiffPolicy.Server"),
             });
         }
         catch (Exception e) when (e is NetMQException or ArgumentException)
