@@ -110,4 +110,33 @@ public sealed class PytorchReferenceTests
         Assert.False(ratios[2].Met);
         Assert.Equal(0.9, ratios[2].MedianRatio, 12);
     }
+
+    /// <summary>
+    /// A small U-Net counted by hand: input 2, down_dims [4, 8], kernel 3, horizon 8 (levels at T = 8 and 4), FiLM encoders
+    /// and biases left out. 2 · C_out · C_in · k per output position:
+    /// down 0 (T 8): 4·2·3 + 4·4·3 + residual 4·2·1 + 4·4·3 + 4·4·3 = 24 + 48 + 8 + 48 + 48 = 176 → ×2×8 = 2,816;
+    /// its Downsample1d 4·4·3 at 4 positions → 2·48·4 = 384;
+    /// down 1 (T 4): 8·4·3 + 8·8·3 + 8·4 + 8·8·3 + 8·8·3 = 96 + 192 + 32 + 192 + 192 = 704 → ×2×4 = 5,632;
+    /// mid (T 4): 4 convolutions 8·8·3 = 768 → ×2×4 = 6,144;
+    /// up 0 (T 4): 4·16·3 + 4·4·3 + residual 4·16 + 4·4·3 + 4·4·3 = 192 + 48 + 64 + 48 + 48 = 400 → ×2×4 = 3,200;
+    /// its Upsample1d (transposed, 4·4·4 weights) over 4 input positions → 2·64·4 = 512;
+    /// final (T 8): 4·4·3 + 2·4·1 = 56 → ×2×8 = 896.  Total 19,584.
+    /// </summary>
+    [Fact]
+    public void Multiply_adds_per_row_of_a_small_unet_counted_by_hand()
+    {
+        using var network = new DiffPolicy.Policy.Network.ConditionalUnet1D(new DiffPolicy.Policy.Network.ConditionalUnet1DConfig
+        {
+            InputDim = 2,
+            GlobalCondDim = 6,
+            DiffusionStepEmbedDim = 8,
+            DownDims = [4, 8],
+            KernelSize = 3,
+            NGroups = 2,
+            CondPredictScale = true,
+            Horizon = 8,
+        });
+        var shapes = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+        Assert.Equal(19_584, NetworkArithmetic.FlopsPerRow(shapes, 8));
+    }
 }

@@ -16,10 +16,29 @@ namespace DiffPolicy.Cli.Benchmarks;
 /// <param name="MeanCpuMs">Process CPU time per chunk (mean), the sum of the three phases: conditioning, network, the sampler's own work.</param>
 /// <param name="MeanConditionMs">CPU time per chunk of the network's conditioning (step embedding and FiLM of all S·B rows).</param>
 /// <param name="MeanNetworkMs">CPU time per chunk inside network calls, summed over worker threads.</param>
+/// <param name="Phases">With --profile: where a chunk's wall time went.</param>
 internal sealed record SamplerMeasurement(
     string Backend, int Threads, string Scheduler, int Steps, string Method, int Window, string Start, int Workers, double Tolerance,
     double MedianMs, double P99Ms, double MedianCpuMs, double MeanIterations, double MeanEvaluations, double Speedup, double MedianDifference, double MaxDifference,
-    double MeanCpuMs, double MeanConditionMs, double MeanNetworkMs);
+    double MeanCpuMs, double MeanConditionMs, double MeanNetworkMs, SamplerPhases? Phases = null);
+
+/// <summary>
+/// Mean wall time per chunk of each <see cref="SamplerPhase"/> (ms), on the sampling thread; <paramref name="OtherMs"/> is the
+/// chunk's wall time beyond them (feeds, dispose scopes, the result).
+/// </summary>
+/// <param name="RowsPerChunk">Network rows evaluated per chunk (latents × steps of every call).</param>
+internal sealed record SamplerPhases(
+    double WallMs, double ConditioningMs, double NetworkMs, double HandoffMs, double ArithmeticMs, double ErrorTestMs, double OtherMs, double CallsPerChunk, double RowsPerChunk)
+{
+    public static SamplerPhases From(SamplerProfile profile, IReadOnlyCollection<double> wallMs, int chunks)
+    {
+        double Mean(SamplerPhase phase) => profile.Milliseconds(phase) / chunks;
+        var wall = wallMs.Average();
+        var phases = Enum.GetValues<SamplerPhase>().Sum(Mean);
+        return new SamplerPhases(wall, Mean(SamplerPhase.Conditioning), Mean(SamplerPhase.Network), Mean(SamplerPhase.Handoff), Mean(SamplerPhase.Arithmetic),
+            Mean(SamplerPhase.ErrorTest), wall - phases, (double)profile.Calls / chunks, (double)profile.Rows / chunks);
+    }
+}
 
 /// <summary>
 /// Times sequential sampling and ParaDiGMS variants at several thread counts on the same conditioning
@@ -28,7 +47,9 @@ internal sealed record SamplerMeasurement(
 /// </summary>
 /// <param name="conditions">Draws a chunk's global_cond (batch, global_cond_dim); N(0, I) when null.</param>
 /// <param name="backends">Network implementations, each with every sampler variant; speedups are against sequential sampling on the same backend.</param>
-internal sealed class SamplerBenchmark(IReadOnlyList<(string Name, INoisePredictor Predictor)> backends, int horizon, int batch, int chunks, int warmup, ulong seed, Func<long, Generator, Tensor>? conditions = null)
+/// <param name="profile">Also time each chunk's phases (<see cref="SamplerProfile"/>).</param>
+internal sealed class SamplerBenchmark(IReadOnlyList<(string Name, INoisePredictor Predictor)> backends, int horizon, int batch, int chunks, int warmup, ulong seed,
+    Func<long, Generator, Tensor>? conditions = null, bool profile = false)
 {
     sealed record Variant(string Backend, int Threads, DiffusionSampler Sampler, TimedPredictor Timer)
     {
@@ -45,7 +66,7 @@ internal sealed class SamplerBenchmark(IReadOnlyList<(string Name, INoisePredict
         var variants = backends.SelectMany(b => threads.SelectMany(t => options.Select(o =>
         {
             var timer = new TimedPredictor(b.Predictor);
-            return new Variant(b.Name, t, new DiffusionSampler(timer, scheduler, o, horizon), timer);
+            return new Variant(b.Name, t, new DiffusionSampler(timer, scheduler, o, horizon) { Profile = profile ? new SamplerProfile() : null }, timer);
         }))).ToArray();
         using var generator = new Generator(seed);
         using var process = Process.GetCurrentProcess();
@@ -63,7 +84,11 @@ internal sealed class SamplerBenchmark(IReadOnlyList<(string Name, INoisePredict
                 TorchRuntime.SetThreads(variants[v].Threads);
                 process.Refresh();
                 var cpuBefore = process.TotalProcessorTime;
-                if (chunk == 0) variants[v].Timer.Reset();
+                if (chunk == 0)
+                {
+                    variants[v].Timer.Reset();
+                    variants[v].Sampler.Profile?.Reset();
+                }
                 results[v] = variants[v].Sampler.Sample(cond, noise);
                 process.Refresh();
                 cpu[v] = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
@@ -91,7 +116,8 @@ internal sealed class SamplerBenchmark(IReadOnlyList<(string Name, INoisePredict
                 parallel ? (o.WarmStart ? "warm" : "cold") + (o.BatchWindows == BatchWindows.Lockstep ? ", lockstep" : "") : "-", parallel ? o.Workers : 1, parallel ? o.Tolerance : 0,
                 Quantiles.R7(v.Wall, 0.5), Quantiles.R7(v.Wall, 0.99), Quantiles.R7(v.Cpu, 0.5),
                 v.Iterations / chunks, v.Evaluations / chunks, Quantiles.R7(sequential.Wall, 0.5) / Quantiles.R7(v.Wall, 0.5),
-                Quantiles.R7(v.Difference, 0.5), v.Difference.Max(), v.Cpu.Average(), v.Timer.ConditionMs / chunks, v.Timer.DenoiseMs / chunks);
+                Quantiles.R7(v.Difference, 0.5), v.Difference.Max(), v.Cpu.Average(), v.Timer.ConditionMs / chunks, v.Timer.DenoiseMs / chunks,
+                v.Sampler.Profile is { } timed ? SamplerPhases.From(timed, v.Wall, chunks) : null);
         }).ToList();
     }
 }

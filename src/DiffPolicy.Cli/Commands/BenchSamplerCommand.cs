@@ -23,7 +23,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         string? Checkpoint, int[] DownDims, int StepEmbed, int Kernel, int GlobalCond, int Horizon, int ActionDim, int Batch, int Chunks, int Warmup,
         int[] Windows, double Tolerance, bool[] WarmStarts, int[] Workers, int[] Threads, (SolverKind Solver, int Steps)[] Schedulers, ulong Seed,
         string? Observations, string? Json, NetworkBackend[] Backends, BatchWindows[]? BatchWindows = null,
-        string? PytorchReference = null, int[]? PytorchThreads = null, int PytorchChunks = 5, string? Python = null)
+        string? PytorchReference = null, int[]? PytorchThreads = null, int PytorchChunks = 5, string? Python = null, bool Profile = false)
     {
         public object Describe(ConditionalUnet1D network, int horizon) => new
         {
@@ -98,13 +98,17 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         required: false);
     readonly Option<int[]> pytorchThreads = CliOptions.IntList("--pytorch-threads", "PyTorch thread counts of the eager reference, comma-separated.", "1,2", 1, CliOptions.MaxThreads);
     readonly Option<int> pytorchChunks = CliOptions.Int("--pytorch-chunks", "Timed eager chunks per thread count (one more untimed first).", 5, 1, 1000);
+    readonly Option<bool> profile = new("--profile")
+    {
+        Description = "Also time where each chunk's wall time goes: conditioning, network (the slowest worker's share of each call), thread handoff, the sampler's arithmetic, the error test, the rest; with the network's multiply-adds per row and the rate its calls reached (docs/sampling.md).",
+    };
     readonly Option<string?> python = new("--python") { Description = "The Python with torch 1.13 for --pytorch-reference (default /usr/bin/python3, Debian's python3-torch)." };
 
     public BenchSamplerCommand()
         : base("sampler", "Chunk latency of sequential 100-step DDPM vs ParaDiGMS (and DDIM / DPM-Solver++), side by side on the same noise.")
     {
         Add(checkpoint, downDims, stepEmbed, kernel, globalCond, horizon, actionDim, batch, chunks, warmup, windows, tolerance, starts, workers, threads,
-            ddpmSteps, ddimSteps, dpmSteps, seed, observations, json, backends, batchWindows, pytorchReference, pytorchThreads, pytorchChunks, python);
+            ddpmSteps, ddimSteps, dpmSteps, seed, observations, json, backends, batchWindows, pytorchReference, pytorchThreads, pytorchChunks, python, profile);
     }
 
     public override Settings Bind(ParseResult parse) => new(
@@ -113,7 +117,8 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         parse.GetValue(tolerance), parse.GetValue(starts)!, parse.GetValue(workers)!, parse.GetValue(threads)!,
         [(SolverKind.Ddpm, parse.GetValue(ddpmSteps)), (SolverKind.Ddim, parse.GetValue(ddimSteps)), (SolverKind.DpmSolver, parse.GetValue(dpmSteps))],
         parse.GetValue(seed), parse.GetValue(observations)?.FullName, parse.GetValue(json)?.FullName, parse.GetValue(backends)!, parse.GetValue(batchWindows),
-        parse.GetValue(pytorchReference)?.FullName, parse.GetValue(pytorchThreads), parse.GetValue(pytorchChunks), parse.GetValue(python));
+        parse.GetValue(pytorchReference)?.FullName, parse.GetValue(pytorchThreads), parse.GetValue(pytorchChunks), parse.GetValue(python),
+        parse.GetValue(profile));
 
     public override int Run(Settings settings, CancellationToken cancel = default)
     {
@@ -243,7 +248,7 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
             var cond = recorded?.Draw(batch, generator) ?? torch.randn([batch, globalCond], generator: generator);
             if (drawn.Count <= settings.PytorchChunks) drawn.Add(cond[0].data<float>().ToArray());
             return cond;
-        });
+        }, settings.Profile);
         var parallel = settings.Windows
             .SelectMany(p => settings.WarmStarts.SelectMany(warm => settings.Workers.SelectMany(w => (settings.BatchWindows ?? [BatchWindows.PerSample]).Select(b =>
                 new SamplerOptions { Window = p, Tolerance = settings.Tolerance, Workers = w, WarmStart = warm, BatchWindows = b }))))
@@ -276,7 +281,34 @@ internal sealed class BenchSamplerCommand : VerbCommand<BenchSamplerCommand.Sett
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine("speedup: sequential median / variant median at the same backend and thread count; CPU ms: process CPU time per chunk (median); |Δ|: max |trajectory − sequential trajectory| of a chunk (same noise), median and max over chunks; CPU ms cond / network / rest: mean CPU time per chunk in the network's conditioning, in network calls (summed over workers) and the rest (the sampler's own tensor work, thread joins).");
+        if (settings.Profile) PrintPhases(measurements, FlopsPerRow(network, horizon));
         return measurements;
+    }
+
+    /// <summary>The network's multiply-adds per row at <paramref name="horizon"/> (<see cref="NetworkArithmetic"/>).</summary>
+    static double FlopsPerRow(ConditionalUnet1D network, int horizon) =>
+        NetworkArithmetic.FlopsPerRow(network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape), horizon);
+
+    /// <summary>--profile: mean wall ms per chunk and phase, as shares of the chunk, and the rate the network calls reached.</summary>
+    static void PrintPhases(List<SamplerMeasurement> measurements, double flopsPerRow)
+    {
+        static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+        static string Share(double ms, double wall) => $"{F(ms, "F1")} ({F(100 * ms / wall, "F0")} %)";
+        var table = new Table().AddColumn("backend").AddColumn("threads").AddColumn("scheduler").AddColumn("sampler").AddColumn("P").AddColumn("workers")
+            .AddColumn("wall ms").AddColumn("conditioning").AddColumn("network").AddColumn("handoff").AddColumn("arithmetic").AddColumn("error test").AddColumn("other")
+            .AddColumn("rows").AddColumn("network GFLOP/s");
+        foreach (var m in measurements.Where(m => m.Phases is not null))
+        {
+            var p = m.Phases!;
+            var parallel = m.Method != "sequential";
+            table.AddRow(m.Backend, m.Threads.ToString(CultureInfo.InvariantCulture), m.Scheduler, m.Method, parallel ? m.Window.ToString(CultureInfo.InvariantCulture) : "-",
+                m.Workers.ToString(CultureInfo.InvariantCulture), F(p.WallMs, "F1"), Share(p.ConditioningMs, p.WallMs), Share(p.NetworkMs, p.WallMs),
+                Share(p.HandoffMs, p.WallMs), Share(p.ArithmeticMs, p.WallMs), Share(p.ErrorTestMs, p.WallMs), Share(p.OtherMs, p.WallMs),
+                F(p.RowsPerChunk, "F0"), p.NetworkMs > 0 ? F(p.RowsPerChunk * flopsPerRow / p.NetworkMs / 1e6, "F0") : "-");
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated(
+            $"--profile: mean wall ms per chunk on the sampling thread (% of the chunk). network: the slowest worker's share of each call; handoff: the rest of each call (starting and joining workers, gathering outputs); arithmetic: the sampler's tensor work (rows gathered, x̂0, means, cumulative update, roll-outs); error test: squared updates, their copy to the CPU, acceptance; other: the chunk's remaining wall time (feeds, dispose scopes). {F(flopsPerRow / 1e6, "F1")} MFLOP per network row (convolutions at horizon; FiLM encoders are conditioning); GFLOP/s: rows × that / network ms.");
     }
 
     /// <summary>Random weights of <paramref name="config"/>, in eval mode and prepared for inference as the loaders leave theirs.</summary>

@@ -132,6 +132,9 @@ internal sealed class NoiseNetwork(INoisePredictor network, int workers)
 {
     public INoisePredictor Network { get; } = network;
 
+    /// <summary>Receives each call's rows, its slowest worker's time (network) and the rest of the call (handoff).</summary>
+    public SamplerProfile? Profile { get; init; }
+
     /// <summary>Model output for <paramref name="rows"/>.</summary>
     /// <param name="rows">(R, T, A) latents.</param>
     /// <param name="conditioning">R rows, row r conditioning latent r.</param>
@@ -140,22 +143,32 @@ internal sealed class NoiseNetwork(INoisePredictor network, int workers)
     {
         var count = rows.shape[0];
         var parts = (int)Math.Min(workers, count);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (parts == 1)
-            return Network.Denoise(rows, conditioning);
+        {
+            var alone = Network.Denoise(rows, conditioning);
+            var elapsed = System.Diagnostics.Stopwatch.GetTimestamp() - started;
+            Profile?.Call(count, elapsed, elapsed);
+            return alone;
+        }
 
         // Inference mode and dispose scopes are per thread: each share is detached from its thread's scope and
         // disposed here after the cat.
         var outputs = new Tensor[parts];
+        var computing = new long[parts];
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             long start = count * part / parts, end = count * (part + 1) / parts;
             using var mode = inference_mode();
             using var scope = NewDisposeScope();
             using var share = conditioning.Narrow(start, end - start);
+            var began = System.Diagnostics.Stopwatch.GetTimestamp();
             outputs[part] = Network.Denoise(rows[(int)start..(int)end], share).DetachFromDisposeScope();
+            computing[part] = System.Diagnostics.Stopwatch.GetTimestamp() - began;
         });
         var output = cat(outputs);
         foreach (var part in outputs) part.Dispose();
+        Profile?.Call(count, computing.Max(), System.Diagnostics.Stopwatch.GetTimestamp() - started);
         return output;
     }
 }

@@ -41,6 +41,9 @@ public sealed class DiffusionSampler
     /// <summary>Trajectory length T.</summary>
     public int Horizon { get; }
 
+    /// <summary>When set, every chunk adds the wall time of its phases to it (<c>bench sampler --profile</c>).</summary>
+    public SamplerProfile? Profile { get; set; }
+
     public int ActionDim => Network.Config.InputDim;
 
     /// <param name="horizon">Trajectory length; defaults to the network config's <c>horizon</c>.</param>
@@ -100,7 +103,7 @@ public sealed class DiffusionSampler
         ArgumentNullException.ThrowIfNull(feed);
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
-        var network = new NoiseNetwork(Network, Options.Method == SamplerMethod.Paradigms ? Options.Workers : 1);
+        var network = new NoiseNetwork(Network, Options.Method == SamplerMethod.Paradigms ? Options.Workers : 1) { Profile = Profile };
         if (Options.Method == SamplerMethod.Paradigms)
         {
             new ParadigmsSampler(network, Scheduler, Options, Horizon).Serve(new CheckedFeed(this, feed), stop);
@@ -116,7 +119,9 @@ public sealed class DiffusionSampler
                 cat(requests.Select(r => r.Noise.Initial).ToArray()),
                 requests[0].Noise.Steps is null ? null : cat(requests.Select(r => r.Noise.Steps!).ToArray(), 1));
             using var inpainting = Inpainting.Concat(requests.Select(r => r.Inpainting).ToList(), Horizon, ActionDim, cond.device);
+            var conditioning = Stopwatch.GetTimestamp();
             using var problem = new DenoisingProblem(Network, Scheduler, cond, noise, inpainting);
+            Profile?.Lap(SamplerPhase.Conditioning, conditioning);
             var trajectory = SequentialSampler.Run(problem, network, stop, out var iterations, out var evaluations);
             var stats = new ChunkStats(Stopwatch.GetElapsedTime(started), iterations, evaluations, Scheduler.Steps, requests.Count);
             for (var i = 0; i < requests.Count; i++)

@@ -68,7 +68,11 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
                 if (options.BatchWindows == BatchWindows.PerSample || active.Count == 0)
                 {
                     foreach (var request in feed.Take(active.Count))
+                    {
+                        var joining = Stopwatch.GetTimestamp();
                         active.Add(new Sample(network.Network, scheduler, request, options.WarmStart ? 1 : window));
+                        network.Profile?.Lap(SamplerPhase.Conditioning, joining);
+                    }
                 }
                 var now = Stopwatch.GetTimestamp();
                 for (var i = active.Count - 1; i >= 0; i--)
@@ -130,13 +134,17 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
     /// <summary>One Picard sweep of every active sample's window in one network call.</summary>
     void Iterate(List<Sample> active)
     {
+        var profile = network.Profile;
+        var lap = Stopwatch.GetTimestamp();
         using var scope = NewDisposeScope();
         var n = active.Count;
         var counts = active.Select(s => s.End - s.Begin).ToArray();
         var latents = active.Select(s => s.Buffer[s.Begin..s.End]).ToArray();           // each (count, 1, T, A)
         var rows = cat(latents.Select((l, i) => l.view(counts[i], l.shape[2], l.shape[3])).ToArray());
         using var conditioning = network.Network.Concat(active.Select(s => s.Problem.Rows(s.Begin, s.End - s.Begin)).ToList());
+        profile?.Lap(SamplerPhase.Arithmetic, lap);
         var output = network.Evaluate(rows, conditioning);
+        lap = Stopwatch.GetTimestamp();
 
         var modelOutputs = new Tensor[n];
         var predictions = new Tensor[n];
@@ -160,11 +168,14 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
             if (sample.Problem.ScaledNoise is { } noise) stepped.add_(noise[begin..end]);
             var updated = sample.Problem.Accumulate(sample.Buffer[begin], stepped, latents[i], begin);
             var target = sample.Buffer[(begin + 1)..(end + 1)];
+            lap = profile?.Lap(SamplerPhase.Arithmetic, lap) ?? lap;
             errors[i] = (updated - target).square().sum([1, 2, 3]);      // (count,)
+            lap = profile?.Lap(SamplerPhase.ErrorTest, lap) ?? lap;
             target.copy_(updated);
             modelOutputs[i] = modelOutput;
             predictions[i] = prediction;
         }
+        lap = profile?.Lap(SamplerPhase.Arithmetic, lap) ?? lap;
         var squaredErrors = cat(errors).cpu().data<float>().ToArray();
 
         var accepted = new int[n];
@@ -176,6 +187,7 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
         }
         if (options.BatchWindows == BatchWindows.Lockstep)
             Array.Fill(accepted, accepted.Min());
+        lap = profile?.Lap(SamplerPhase.ErrorTest, lap) ?? lap;
 
         for (var i = 0; i < n; i++)
         {
@@ -201,6 +213,7 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
             sample.Begin = nextBegin;
             sample.End = nextEnd;
         }
+        profile?.Lap(SamplerPhase.Arithmetic, lap);
     }
 
     /// <summary>

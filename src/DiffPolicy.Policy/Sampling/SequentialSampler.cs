@@ -17,10 +17,12 @@ internal static class SequentialSampler
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var modelOutput = network.Evaluate(x, problem.Rows(j, 1)).unsqueeze(0);
+            var arithmetic = System.Diagnostics.Stopwatch.GetTimestamp();
             var sample = x.unsqueeze(0);
             var prediction = scheduler.Predict(modelOutput, sample, problem.StepIndices[j..(j + 1)]);
             x.copy_(problem.Step(modelOutput, sample, prediction, previousPrediction, j)[0]);
             previousPrediction.copy_(prediction);
+            network.Profile?.Lap(SamplerPhase.Arithmetic, arithmetic);
         }
         iterations = evaluations = steps;
         return x;
