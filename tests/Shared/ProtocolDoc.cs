@@ -34,6 +34,23 @@ internal static partial class ProtocolDoc
         return rows;
     }
 
+    /// <summary>
+    /// The key table of a §3 message (<paramref name="heading"/>, e.g. "### `obs`"): each key with the text of its
+    /// type column (<paramref name="column"/> 1; ping and pong share a table, pong in column 2) and whether it is optional.
+    /// </summary>
+    public static IReadOnlyDictionary<string, (string Type, bool Optional)> MessageKeys(string heading, int column = 1)
+    {
+        var keys = new Dictionary<string, (string, bool)>();
+        foreach (Match m in KeyRow().Matches(Section(heading)))
+        {
+            var type = m.Groups[column == 1 ? "c1" : "c2"].Value.Trim();
+            if (type == "echoed") type = m.Groups["c1"].Value.Trim();   // pong's seq and t are ping's
+            if (type is "–" or "key" || m.Groups["key"].Value == "type") continue;
+            keys[m.Groups["key"].Value] = (type, type.Contains("optional", StringComparison.Ordinal));
+        }
+        return keys;
+    }
+
     /// <summary>From the heading that starts with <paramref name="heading"/> to the next one of its level or above (code blocks skipped).</summary>
     static string Section(string heading)
     {
@@ -50,6 +67,9 @@ internal static partial class ProtocolDoc
         }
         return string.Join('\n', lines[start..end]) + "\n";
     }
+
+    [GeneratedRegex(@"^\| `(?<key>[a-z_]+)` \| (?<c1>[^|]*) \| (?<c2>[^|]*) \|", RegexOptions.Multiline)]
+    private static partial Regex KeyRow();
 
     [GeneratedRegex(@"```python\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex PythonBlock();
