@@ -22,6 +22,15 @@ public sealed class DeadlineEvalTests(ITestOutputHelper output) : IDisposable
     static readonly long[] Seeds = [100_000, 100_001];
     const int MaxSteps = 20;
 
+    /// <summary>The seeds' episodes served in process without a deadline, then with <paramref name="deadlineMs"/>.</summary>
+    (List<(EpisodeRecord Record, double[] Actions)> Free, List<(EpisodeRecord Record, double[] Actions)> Bounded) WithoutAndWith(double deadlineMs)
+    {
+        TorchRuntime.SetThreads(1);
+        using var diffusion = checkpoint.Load();
+        using var policy = new DiffusionChunkPolicy(diffusion);
+        return (Run(policy, null), Run(policy, deadlineMs));
+    }
+
     static List<(EpisodeRecord Record, double[] Actions)> Run(IChunkPolicy policy, double? deadlineMs)
     {
         using var runner = new RecordingRunner(ZeroMqEpisodes.Serving(policy, tcp: false, new Execution(DeadlineMs: deadlineMs)));
@@ -36,11 +45,7 @@ public sealed class DeadlineEvalTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void A_deadline_no_chunk_reaches_gives_the_episodes_without_a_deadline()
     {
-        TorchRuntime.SetThreads(1);
-        using var diffusion = checkpoint.Load();
-        using var policy = new DiffusionChunkPolicy(diffusion);
-        var free = Run(policy, null);
-        var bounded = Run(policy, Protocol.MessageCodec.MaxDeadlineMs);
+        var (free, bounded) = WithoutAndWith(Protocol.MessageCodec.MaxDeadlineMs);
         for (var i = 0; i < Seeds.Length; i++)
         {
             Assert.Equal(free[i].Actions, bounded[i].Actions);
@@ -55,11 +60,7 @@ public sealed class DeadlineEvalTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void A_deadline_shorter_than_an_iteration_cuts_or_refuses_every_request_and_the_episodes_still_run()
     {
-        TorchRuntime.SetThreads(1);
-        using var diffusion = checkpoint.Load();
-        using var policy = new DiffusionChunkPolicy(diffusion);
-        var free = Run(policy, null);
-        var cut = Run(policy, EvalCommand.MinDeadlineMs);
+        var (free, cut) = WithoutAndWith(EvalCommand.MinDeadlineMs);
         for (var i = 0; i < Seeds.Length; i++)
         {
             var result = cut[i].Record.Result;
