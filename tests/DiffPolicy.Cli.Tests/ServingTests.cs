@@ -17,9 +17,6 @@ namespace DiffPolicy.Cli.Tests;
 /// </summary>
 public class ServingTests(ITestOutputHelper output)
 {
-    // Debian's interpreter: the one that has python3-zmq, python3-msgpack and python3-numpy (tests/run.sh installs them).
-    const string Python = "/usr/bin/python3";
-
     [Fact]
     public void The_python_example_robot_sends_camera_frames_to_an_imported_image_policy()
     {
@@ -35,7 +32,7 @@ public class ServingTests(ITestOutputHelper output)
                 sampler: new SamplerOptions { Method = SamplerMethod.Sequential });
             using var chunkPolicy = new DiffusionChunkPolicy(policy);
             using var run = new BackgroundServer(chunkPolicy, "tcp://127.0.0.1:*");
-            var summary = RunRobot(run.Endpoint, "--duration", "6");
+            var summary = NumpyPython.RunRobot(output, run.Endpoint, "--duration", "6");
 
             Assert.Equal(["image"], summary.GetProperty("cameras").EnumerateArray().Select(c => c.GetString()));
             Assert.Equal(0, summary.GetProperty("protocol_errors").GetInt32());
@@ -84,27 +81,5 @@ public class ServingTests(ITestOutputHelper output)
         Assert.Equal(new[] { "cam", "agent_pos" }, metadata.ObsKeys.Select(k => k.Name));
         Assert.Equal([2, 2, 3], metadata.ObsKeys[0].Shape);
         Assert.True(metadata.ObsKeys[0].IsRgb);
-    }
-
-    JsonElement RunRobot(string endpoint, params string[] extra)
-    {
-        var script = Path.Combine(RepoPaths.Root, "examples", "python_robot.py");
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { script, "--connect", endpoint, "--json" }.Concat(extra))
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
-        {
-            process.Kill();
-            Assert.Fail("the Python robot did not finish within 60 s");
-        }
-        output.WriteLine(stdout.Result);
-        output.WriteLine(stderr.Result);
-        Assert.True(process.ExitCode == 0, $"python_robot.py exited with {process.ExitCode}: {stderr.Result}");
-        return JsonDocument.Parse(stdout.Result.Trim().Split('\n')[^1]).RootElement.Clone();
     }
 }

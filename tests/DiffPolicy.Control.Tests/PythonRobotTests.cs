@@ -7,14 +7,12 @@ namespace DiffPolicy.Control.Tests;
 /// <summary>examples/python_robot.py (pyzmq + msgpack + numpy, Debian's python3) against the C# server.</summary>
 public class PythonRobotTests(ITestOutputHelper output)
 {
-    // Debian's interpreter: the one that has python3-zmq, python3-msgpack and python3-numpy (.ci/run installs them).
-    const string Python = "/usr/bin/python3";
 
     [Fact]
     public void The_python_example_robot_runs_real_time_against_the_server()
     {
         using var run = new ServerRun(new EchoPolicy());
-        var summary = RunRobot(run.Endpoint, "--duration", "3");
+        var summary = NumpyPython.RunRobot(output, run.Endpoint, "--duration", "3");
 
         Assert.True(summary.GetProperty("handshake").GetBoolean());
         Assert.Equal("diffpolicy", summary.GetProperty("server").GetString());
@@ -32,7 +30,7 @@ public class PythonRobotTests(ITestOutputHelper output)
         var policy = new EchoPolicy();
         var first = new ServerRun(policy);
         var endpoint = first.Endpoint;
-        var robot = Task.Run(() => RunRobot(endpoint, "--duration", "8"));
+        var robot = Task.Run(() => NumpyPython.RunRobot(output, endpoint, "--duration", "8"));
         // Restart only once the robot is being served: on a loaded machine Python's start-up alone can take seconds.
         var served = Stopwatch.StartNew();
         while (first.Server.Stats.Chunks < 2 && served.Elapsed < TimeSpan.FromSeconds(30) && !robot.IsCompleted)
@@ -48,27 +46,5 @@ public class PythonRobotTests(ITestOutputHelper output)
         Assert.Equal(1, summary.GetProperty("rehellos").GetInt32());
         Assert.Equal(0, summary.GetProperty("protocol_errors").GetInt32());
         Assert.True(second.Server.Stats.Chunks >= 3, $"only {second.Server.Stats.Chunks} chunks after the restart");
-    }
-
-    JsonElement RunRobot(string endpoint, params string[] extra)
-    {
-        var script = Path.Combine(RepoPaths.Root, "examples", "python_robot.py");
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { script, "--connect", endpoint, "--json" }.Concat(extra))
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
-        {
-            process.Kill();
-            Assert.Fail("the Python robot did not finish within 60 s");
-        }
-        output.WriteLine(stdout.Result);
-        output.WriteLine(stderr.Result);
-        Assert.True(process.ExitCode == 0, $"python_robot.py exited with {process.ExitCode}: {stderr.Result}");
-        return JsonDocument.Parse(stdout.Result.Trim().Split('\n')[^1]).RootElement.Clone();
     }
 }
