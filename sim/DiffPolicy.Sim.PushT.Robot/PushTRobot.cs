@@ -141,7 +141,8 @@ public sealed class PushTRobot : IDisposable
 
     /// <summary>
     /// The next message within <paramref name="timeout"/>, or null. Pings the server once a second while it is quiet and
-    /// throws <see cref="TimeoutException"/> when it has said nothing for <see cref="PushTRobotOptions.ServerTimeout"/>.
+    /// throws <see cref="TimeoutException"/> when it has said nothing for <see cref="PushTRobotOptions.ServerTimeout"/>, and
+    /// <see cref="InvalidOperationException"/> (as for a refusal) when what it sent does not decode.
     /// </summary>
     internal Message? Receive(TimeSpan timeout)
     {
@@ -152,7 +153,16 @@ public sealed class PushTRobot : IDisposable
             lastPing = now;
         }
         var wait = TimeSpan.FromTicks(Math.Min(timeout.Ticks, PingEvery.Ticks));
-        if (link.TryReceive(wait, out var message))
+        Message? message;
+        try
+        {
+            if (!link.TryReceive(wait, out message)) message = null;
+        }
+        catch (ProtocolException ex)
+        {
+            throw new InvalidOperationException($"the policy server sent a frame that does not decode: {ex.Message}", ex);
+        }
+        if (message is not null)
         {
             lastHeard = Stopwatch.GetTimestamp();
             return message;

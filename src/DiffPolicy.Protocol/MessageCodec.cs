@@ -213,7 +213,7 @@ public static class MessageCodec
                     w.Write("code");
                     w.Write(m.Code);
                     w.Write("message");
-                    w.Write(m.Text);
+                    w.Write(FitText(m.Text, ProtocolLimits.Default.MaxStringBytes));
                     if (m.Seq is { } seq)
                     {
                         w.Write("ref_seq");
@@ -366,5 +366,26 @@ public static class MessageCodec
         writer.Write(policy.ActionDim);
         writer.Write("control_hz");
         writer.Write(policy.ControlHz);
+    }
+
+    /// <summary>
+    /// An error's text cut to what every reader accepts (<see cref="ProtocolLimits.MaxStringBytes"/> of UTF-8, ending in
+    /// "…"): an exception's message can be longer (libtorch's carry a C++ trace), and a robot must not lose the refusal
+    /// to a frame it cannot decode.
+    /// </summary>
+    internal static string FitText(string text, int maxBytes)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(text) <= maxBytes) return text;
+        const string ellipsis = "…";
+        var budget = maxBytes - System.Text.Encoding.UTF8.GetByteCount(ellipsis);
+        var length = 0;
+        var bytes = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (bytes + rune.Utf8SequenceLength > budget) break;
+            bytes += rune.Utf8SequenceLength;
+            length += rune.Utf16SequenceLength;
+        }
+        return text[..length] + ellipsis;
     }
 }

@@ -119,4 +119,18 @@ public class MessageCodecTests
         Assert.Equal((ErrorCodes.UnknownType, 4UL), (ex.Code, ex.Seq));
         Assert.Contains("teleport", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void An_error_text_longer_than_readers_accept_is_cut_to_fit_on_a_character_boundary()
+    {
+        // 3-byte characters so that a cut by bytes would split one; the default reader accepts 1,024 bytes.
+        var text = "policy failed: " + new string('€', 2000);
+        var decoded = (ProtocolError)RoundTrip(new ProtocolError(ErrorCodes.PolicyFailed, text, 9));
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(decoded.Text);
+        Assert.InRange(bytes, ProtocolLimits.Default.MaxStringBytes - 3, ProtocolLimits.Default.MaxStringBytes);
+        Assert.StartsWith("policy failed: €€", decoded.Text);
+        Assert.EndsWith("…", decoded.Text);
+        Assert.Equal(9UL, decoded.Seq);
+        Assert.Equal("short", ((ProtocolError)RoundTrip(new ProtocolError(ErrorCodes.PolicyFailed, "short", null))).Text);
+    }
 }
