@@ -14,15 +14,16 @@ namespace DiffPolicy.Sim.PushT.Robot;
 /// </summary>
 internal sealed class LockstepSource(PushTRobot robot, long episode, Action<ChunkTiming>? chunkArrived) : IChunkSource
 {
-    readonly List<(long Step, float[] Keypoints)> recent = [];
+    readonly List<(long Step, PushTObservation Observation)> recent = [];
 
     public List<ChunkTiming> Timings { get; } = [];
 
-    public IReadOnlyList<Vec2>? Observe(long step, float[] keypoints, bool request, ActionPrior? prior = null)
+    public IReadOnlyList<Vec2>? Observe(long step, PushTEnv env, bool request, ActionPrior? prior = null)
     {
-        recent.Add((step, keypoints));
+        var observation = robot.Observer.Observe(env);
+        recent.Add((step, observation));
         if (recent.Count > robot.Policy.NObsSteps) recent.RemoveAt(0);
-        var asked = robot.SendObservation(episode, step, keypoints, request, request ? prior : null, robot.Options.DeadlineMs);
+        var asked = robot.SendObservation(episode, step, observation, request, request ? prior : null, robot.Options.DeadlineMs);
         if (!request) return null;
         var sentAt = robot.Now;
         while (true)
@@ -41,7 +42,7 @@ internal sealed class LockstepSource(PushTRobot robot, long episode, Action<Chun
                     for (var i = 0; i < recent.Count; i++)
                     {
                         var last = i == recent.Count - 1;
-                        asked = robot.SendObservation(episode, recent[i].Step, recent[i].Keypoints, infer: last, last ? prior : null, robot.Options.DeadlineMs);
+                        asked = robot.SendObservation(episode, recent[i].Step, recent[i].Observation, infer: last, last ? prior : null, robot.Options.DeadlineMs);
                     }
                     break;
             }

@@ -7,14 +7,15 @@ using DiffPolicy.Sim.PushT.Physics;
 namespace DiffPolicy.Sim.PushT.Robot;
 
 /// <summary>
-/// The PushT simulator as a robot of a policy server (docs/protocol.md): it observes the 18 keypoints every step and
+/// The PushT simulator as a robot of a policy server (docs/protocol.md): it observes every step as the server's policy
+/// reads PushT (<see cref="ObserverFor"/>: the 18 keypoints, or a camera image and the agent position), and
 /// runs episodes in <see cref="RobotMode.Lockstep"/> or <see cref="RobotMode.RealTime"/>. The episode number on the
 /// wire is the episode's seed. Not thread-safe: use it from one thread.
 /// </summary>
 public sealed class PushTRobot : IDisposable
 {
-    /// <summary>What the PushT robot observes: the T's 8 vertices (x, y) and the agent's position.</summary>
-    public const int KeypointValues = 18;
+    /// <summary>What the PushT robot observes in keypoint mode: the T's 8 vertices (x, y) and the agent's position.</summary>
+    public const int KeypointValues = PushTObserver.KeypointValues;
     static readonly TimeSpan PingEvery = TimeSpan.FromSeconds(1);
 
     readonly RobotLink link;
@@ -37,8 +38,10 @@ public sealed class PushTRobot : IDisposable
     /// <summary>What the server's policy expects; known after <see cref="Connect"/>.</summary>
     public PolicyMetadata Policy => welcome?.Policy ?? throw new InvalidOperationException("connect first");
 
-    /// <summary>The observation key the keypoints are sent under.</summary>
-    internal string ObsKey => Policy.ObsKeys[0].Name;
+    /// <summary>What the robot observes for the server's policy (keypoints or image + agent position); known after <see cref="Connect"/>.</summary>
+    public PushTObserver Observer => observer ?? throw new InvalidOperationException("connect first");
+
+    PushTObserver? observer;
 
     /// <summary>Sessions reopened since this robot connected.</summary>
     public int Rehellos { get; private set; }
@@ -49,16 +52,7 @@ public sealed class PushTRobot : IDisposable
     public Welcome Connect()
     {
         var opened = Hello();
-        var keys = opened.Policy.ObsKeys;
-        if (keys.Count != 1 || keys[0].Length != KeypointValues)
-        {
-            throw new InvalidOperationException(
-                $"the server's policy wants [{string.Join(", ", keys.Select(k => $"{k.Name} [{string.Join("×", k.Shape)}]"))}]; the PushT robot observes {KeypointValues} keypoint values");
-        }
-        if (opened.Policy.ActionDim != 2)
-        {
-            throw new InvalidOperationException($"the server's policy acts in {opened.Policy.ActionDim} dimensions; PushT's actions are 2-D targets");
-        }
+        observer = ObserverFor(opened.Policy, out var why) ?? throw new InvalidOperationException($"the server's policy {why}");
         welcome = opened;
         return opened;
     }
@@ -111,18 +105,47 @@ public sealed class PushTRobot : IDisposable
 
     internal double Now => Stopwatch.GetElapsedTime(clockStart).TotalSeconds;
 
-    internal ulong SendObservation(long episode, long step, float[] keypoints, bool infer, ActionPrior? prior = null, double? deadlineMs = null)
+    /// <summary>
+    /// How the PushT robot observes for <paramref name="policy"/>: the 18 keypoint values when it reads one low_dim key of
+    /// that length, diffusion_policy's PushTImageEnv observation when it reads one square rgb camera (16–512 pixels) and one
+    /// low_dim key of 2 values (the agent position); null, with <paramref name="why"/>, for any other policy, or one whose
+    /// actions are not 2-D targets.
+    /// </summary>
+    public static PushTObserver? ObserverFor(PolicyMetadata policy, out string why)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var keys = policy.ObsKeys;
+        var rgb = keys.Where(k => k.IsRgb).ToList();
+        var lowDim = keys.Where(k => !k.IsRgb).ToList();
+        why = "";
+        if (policy.ActionDim != 2)
+        {
+            why = $"acts in {policy.ActionDim} dimensions; PushT's actions are 2-D targets";
+            return null;
+        }
+        if (rgb.Count == 0 && lowDim.Count == 1 && lowDim[0].Length == KeypointValues) return PushTObserver.Keypoints(lowDim[0].Name);
+        if (rgb.Count == 1 && lowDim.Count == 1 && lowDim[0].Length == PushTObserver.AgentPosValues
+            && rgb[0].Shape is [var h, var w, 3] && h == w && h is >= 16 and <= 512)
+        {
+            return PushTObserver.Image(rgb[0].Name, lowDim[0].Name, h);
+        }
+        why = $"observes {string.Join(", ", keys.Select(k => $"{k.Name} {k.ShapeText} {k.Type}"))}; PushT observes either "
+            + $"{KeypointValues} keypoint values, or one square camera image (16–512 pixels) with the agent position (2 values)";
+        return null;
+    }
+
+    internal ulong SendObservation(long episode, long step, PushTObservation observation, bool infer, ActionPrior? prior = null, double? deadlineMs = null)
     {
         var s = ++seq;
-        link.Send(new Observation(s, episode, step, Now, infer, new Dictionary<string, float[]> { [ObsKey] = keypoints }, WirePrior(prior)) { DeadlineMs = infer ? deadlineMs : null });
+        link.Send(new Observation(s, episode, step, Now, infer, observation.Values, WirePrior(prior)) { Frames = observation.Frames, DeadlineMs = infer ? deadlineMs : null });
         return s;
     }
 
-    /// <summary>A stateless request: <paramref name="window"/> holds n_obs_steps × 18 keypoint values, oldest first.</summary>
-    internal ulong SendInfer(long episode, long step, float[] window, double? deadlineMs)
+    /// <summary>A stateless request: <paramref name="window"/> holds n_obs_steps observations, oldest first (<see cref="PushTObservation.Stack"/>).</summary>
+    internal ulong SendInfer(long episode, long step, PushTObservation window, double? deadlineMs)
     {
         var s = ++seq;
-        link.Send(new InferRequest(s, episode, step, Now, new Dictionary<string, float[]> { [ObsKey] = window }) { DeadlineMs = deadlineMs });
+        link.Send(new InferRequest(s, episode, step, Now, window.Values) { Frames = window.Frames, DeadlineMs = deadlineMs });
         return s;
     }
 

@@ -24,7 +24,7 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
     readonly List<ChunkTiming> timings = [];
     readonly List<int> sources = [];
     readonly Queue<double> recentLatencies = new();
-    readonly List<(long Step, float[] Keypoints)> history = [];
+    readonly List<(long Step, PushTObservation Observation)> history = [];
     double start = double.NaN;
     long step = -1, lastPlanned = -1;
     ulong firstSeq;
@@ -48,18 +48,18 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
         var remaining = plan.Keys.Count(s => s >= k);
         asked.Keys.Where(seq => now - asked[seq] > robot.Options.RequestTimeout.TotalSeconds).ToList().ForEach(seq => asked.Remove(seq));
         var infer = remaining <= lead && asked.Count == 0;
-        var keypoints = Array.ConvertAll(env.Keypoints(), v => (float)v);
+        var observation = robot.Observer.Observe(env);
         var prior = infer && robot.Options.Seam == ChunkSeam.Inpaint ? Prior(k) : null;
         ulong seq = 0;
         if (robot.Options.Stateless)
         {
-            history.Add((k, keypoints));
+            history.Add((k, observation));
             if (history.Count > robot.Policy.NObsSteps) history.RemoveAt(0);
             if (infer) seq = robot.SendInfer(episode, k, Window(k), robot.Options.DeadlineMs);
         }
         else
         {
-            seq = robot.SendObservation(episode, k, keypoints, infer, prior, robot.Options.DeadlineMs);
+            seq = robot.SendObservation(episode, k, observation, infer, prior, robot.Options.DeadlineMs);
         }
         if (firstSeq == 0) firstSeq = seq;
         if (infer) asked[seq] = robot.Now;
@@ -102,17 +102,10 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
     /// The n_obs_steps observations ending at <paramref name="newest"/>, padded as the server pads a history: a step
     /// before the first observation repeats it, a skipped step repeats the observation before it.
     /// </summary>
-    float[] Window(long newest)
+    PushTObservation Window(long newest)
     {
-        int n = robot.Policy.NObsSteps, length = history[0].Keypoints.Length;
-        var window = new float[n * length];
-        for (var i = 0; i < n; i++)
-        {
-            var wanted = newest - (n - 1) + i;
-            var source = history.LastOrDefault(h => h.Step <= wanted, history[0]);
-            source.Keypoints.CopyTo(window, i * length);
-        }
-        return window;
+        var n = robot.Policy.NObsSteps;
+        return PushTObservation.Stack([.. Enumerable.Range(0, n).Select(i => history.LastOrDefault(h => h.Step <= newest - (n - 1) + i, history[0]).Observation)]);
     }
 
     void TakeChunksUntil(double tick)

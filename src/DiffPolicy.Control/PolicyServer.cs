@@ -229,8 +229,8 @@ public sealed class PolicyServer : IDisposable
     void InferStateless(string key, byte[] identity, InferRequest infer)
     {
         var n = metadata.NObsSteps;
-        CheckKeys(infer.Data, infer.Seq, n);
-        var window = new ObservationWindow("@" + key, infer.Episode, infer.Step, n, infer.Data) { Stateless = true };
+        CheckKeys(infer.Data, infer.Frames, infer.Seq, n);
+        var window = new ObservationWindow("@" + key, infer.Episode, infer.Step, n, infer.Data) { Frames = infer.Frames, Stateless = true };
         Submit(window.Robot, identity, null, 0, infer.Seq, infer.Time, window, infer.DeadlineMs);
     }
 
@@ -247,26 +247,7 @@ public sealed class PolicyServer : IDisposable
 
     void CheckShapes(Observation observation)
     {
-        foreach (var key in metadata.ObsKeys)
-        {
-            int? length = key.IsRgb
-                ? observation.Frames.TryGetValue(key.Name, out var frame) ? frame.Length : null
-                : observation.Data.TryGetValue(key.Name, out var values) ? values.Length : null;
-            if (length is null)
-            {
-                throw new ProtocolException(ErrorCodes.BadShape, $"missing observation key '{key.Name}'", observation.Seq);
-            }
-            if (length != key.Length)
-            {
-                throw new ProtocolException(
-                    ErrorCodes.BadShape, $"'{key.Name}' has {length} {(key.IsRgb ? "bytes" : "values")}; its shape {key.ShapeText} needs {key.Length}", observation.Seq);
-            }
-        }
-        if (observation.Data.Count + observation.Frames.Count != metadata.ObsKeys.Count)
-        {
-            var unknown = observation.Data.Keys.Concat(observation.Frames.Keys).First(k => metadata.Find(k) is null);
-            throw new ProtocolException(ErrorCodes.BadShape, $"unknown observation key '{unknown}'", observation.Seq);
-        }
+        CheckKeys(observation.Data, observation.Frames, observation.Seq, 1);
         if (observation.Prior is { } prior)
         {
             var rows = prior.Actions.Length / metadata.ActionDim;
@@ -286,25 +267,28 @@ public sealed class PolicyServer : IDisposable
         }
     }
 
-    /// <summary>Every key of the policy, each with <paramref name="steps"/> × its length values, and no other key.</summary>
-    void CheckKeys(IReadOnlyDictionary<string, float[]> data, ulong seq, int steps)
+    /// <summary>Every declared key present once, low-dim ones as float32 and rgb ones as u8, each <paramref name="steps"/> × its length.</summary>
+    void CheckKeys(IReadOnlyDictionary<string, float[]> data, IReadOnlyDictionary<string, byte[]> frames, ulong seq, int steps)
     {
         foreach (var key in metadata.ObsKeys)
         {
-            if (!data.TryGetValue(key.Name, out var values))
+            int? length = key.IsRgb
+                ? frames.TryGetValue(key.Name, out var frame) ? frame.Length : null
+                : data.TryGetValue(key.Name, out var values) ? values.Length : null;
+            if (length is null)
             {
                 throw new ProtocolException(ErrorCodes.BadShape, $"missing observation key '{key.Name}'", seq);
             }
-            if (values.Length != steps * key.Length)
+            if (length != steps * key.Length)
             {
                 var needs = steps == 1 ? $"{key.Length}" : $"n_obs_steps × {key.Length} = {steps * key.Length}";
                 throw new ProtocolException(
-                    ErrorCodes.BadShape, $"'{key.Name}' has {values.Length} values; its shape {key.ShapeText} needs {needs}", seq);
+                    ErrorCodes.BadShape, $"'{key.Name}' has {length} {(key.IsRgb ? "bytes" : "values")}; its shape {key.ShapeText} needs {needs}", seq);
             }
         }
-        if (data.Count != metadata.ObsKeys.Count)
+        if (data.Count + frames.Count != metadata.ObsKeys.Count)
         {
-            var unknown = data.Keys.First(k => metadata.Find(k) is null);
+            var unknown = data.Keys.Concat(frames.Keys).First(k => metadata.Find(k) is null);
             throw new ProtocolException(ErrorCodes.BadShape, $"unknown observation key '{unknown}'", seq);
         }
     }

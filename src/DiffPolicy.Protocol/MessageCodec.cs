@@ -31,10 +31,7 @@ public static class MessageCodec
                     fields.Int32("protocol", 0, int.MaxValue), RobotName(fields, "robot"), fields.String("server"),
                     ReadMetadata(fields), fields.Double("robot_timeout_s"), fields.Int32("max_frame_bytes", 1, int.MaxValue)),
                 MessageTypes.Obs => ReadObservation(fields, limits),
-                MessageTypes.Infer => new InferRequest(
-                    fields.UInt64("seq"), fields.Int64("episode", 0, long.MaxValue), fields.Int64("step", 0, long.MaxValue),
-                    fields.Double("t"), fields.ObservationMap("obs", new HashSet<string>()).Data)
-                { DeadlineMs = DeadlineMs(fields) },
+                MessageTypes.Infer => ReadInfer(fields, limits),
                 MessageTypes.Actions => ReadActions(fields),
                 MessageTypes.Reset => new Reset(),
                 MessageTypes.Ping => new Ping(fields.UInt64("seq"), fields.Double("t")),
@@ -93,13 +90,7 @@ public static class MessageCodec
                     w.Write("t");
                     w.Write(m.Time);
                     WriteDeadline(ref w, m.DeadlineMs);
-                    w.Write("obs");
-                    w.WriteMapHeader(m.Data.Count);
-                    foreach (var (key, values) in m.Data)
-                    {
-                        w.Write(key);
-                        w.WriteFloats(values);
-                    }
+                    WriteObservationMap(ref w, m.Data, m.Frames);
                     return w.Finish(buffer);
                 }
             case Observation m:
@@ -115,18 +106,7 @@ public static class MessageCodec
                     w.Write(m.Time);
                     w.Write("infer");
                     w.Write(m.Infer);
-                    w.Write("obs");
-                    w.WriteMapHeader(m.Data.Count + m.Frames.Count);
-                    foreach (var (key, values) in m.Data)
-                    {
-                        w.Write(key);
-                        w.WriteFloats(values);
-                    }
-                    foreach (var (key, frame) in m.Frames)
-                    {
-                        w.Write(key);
-                        w.Write(frame.AsSpan());
-                    }
+                    WriteObservationMap(ref w, m.Data, m.Frames);
                     WriteDeadline(ref w, m.DeadlineMs);
                     if (m.Prior is { } prior)
                     {
@@ -285,6 +265,23 @@ public static class MessageCodec
             : throw new ProtocolException(ErrorCodes.BadMessage, $"field 'deadline_ms' = {value} is outside (0, {MaxDeadlineMs}]", fields.Seq);
     }
 
+    /// <summary>The <c>obs</c> map: float32 bins of the low-dim keys, then the u8 bins of the camera frames.</summary>
+    static void WriteObservationMap(ref MessagePackWriter w, IReadOnlyDictionary<string, float[]> data, IReadOnlyDictionary<string, byte[]> frames)
+    {
+        w.Write("obs");
+        w.WriteMapHeader(data.Count + frames.Count);
+        foreach (var (key, values) in data)
+        {
+            w.Write(key);
+            w.WriteFloats(values);
+        }
+        foreach (var (key, frame) in frames)
+        {
+            w.Write(key);
+            w.Write(frame.AsSpan());
+        }
+    }
+
     static void WriteDeadline(ref MessagePackWriter w, double? deadlineMs)
     {
         if (deadlineMs is { } value)
@@ -314,6 +311,14 @@ public static class MessageCodec
             fields.Double("dt"), count, dim, values,
             new ServerTiming(fields.Double("queue_ms"), fields.Double("infer_ms"), fields.Int32("iterations", 0, int.MaxValue), fields.Int32("evals", 0, int.MaxValue)))
         { Certificate = ReadCertificate(fields) };
+    }
+
+    static InferRequest ReadInfer(FrameFields fields, ProtocolLimits limits)
+    {
+        var (data, frames) = fields.ObservationMap("obs", limits.RgbKeys);
+        return new InferRequest(
+            fields.UInt64("seq"), fields.Int64("episode", 0, long.MaxValue), fields.Int64("step", 0, long.MaxValue), fields.Double("t"), data)
+        { Frames = frames, DeadlineMs = DeadlineMs(fields) };
     }
 
     static Observation ReadObservation(FrameFields fields, ProtocolLimits limits)

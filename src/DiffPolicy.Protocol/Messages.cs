@@ -32,6 +32,9 @@ public sealed record Observation(ulong Seq, long Episode, long Step, double Time
 /// </summary>
 public sealed record InferRequest(ulong Seq, long Episode, long Step, double Time, IReadOnlyDictionary<string, float[]> Data) : Message
 {
+    /// <summary>Per rgb key, n_obs_steps camera frames of height × width × 3 bytes, concatenated oldest first (docs/protocol.md).</summary>
+    public IReadOnlyDictionary<string, byte[]> Frames { get; init; } = new Dictionary<string, byte[]>();
+
     /// <summary>Optional: answer within this many milliseconds of arrival (anytime sampling).</summary>
     public double? DeadlineMs { get; init; }
 }

@@ -25,16 +25,18 @@ public sealed record ProtocolLimits
 
     /// <summary>
     /// These limits for a server of <paramref name="policy"/>: its rgb keys read as u8, and frames at least large enough
-    /// for one observation of every declared key (cameras' frames + 4 bytes per low-dim value + <see cref="FrameOverheadBytes"/>).
+    /// for a stateless <c>infer</c> request's window, n_obs_steps observations of every declared key (cameras' frames + 4
+    /// bytes per low-dim value), + <see cref="FrameOverheadBytes"/>.
     /// </summary>
     public ProtocolLimits For(PolicyMetadata policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        long needed = FrameOverheadBytes;
+        long needed = 0;
         foreach (var key in policy.ObsKeys)
         {
             needed += key.WireBytes;
         }
+        needed = (needed * policy.NObsSteps) + FrameOverheadBytes;
         return this with
         {
             RgbKeys = policy.ObsKeys.Where(k => k.IsRgb).Select(k => k.Name).ToHashSet(StringComparer.Ordinal),

@@ -65,4 +65,30 @@ public class CameraObservationTests
         Assert.Equal(ErrorCodes.BadShape, error.Code);
         Assert.Contains("'cam' has 59 bytes", error.Text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_stateless_infer_brings_its_own_frames_and_a_window_of_one_frame_is_bad_shape()
+    {
+        var policy = new CameraPolicy();
+        using var run = new ServerRun(policy);
+        using var robot = new TestRobot(run.Endpoint, "anon");
+        byte[] frames = [.. Frame(30), .. Frame(40)];
+        Assert.True(robot.Link.Send(new InferRequest(5, 2, 9, 0.9, new Dictionary<string, float[]> { ["agent_pos"] = [8, 0, 9, 0] })
+        {
+            Frames = new Dictionary<string, byte[]> { ["cam"] = frames },
+        }));
+        Assert.Equal(5UL, robot.Expect<ActionChunk>().ObsSeq);
+        var window = Assert.Single(policy.Windows);
+        Assert.True(window.Stateless);
+        Assert.Equal(frames, window.Frames["cam"]);
+
+        Assert.True(robot.Link.Send(new InferRequest(6, 2, 10, 1.0, new Dictionary<string, float[]> { ["agent_pos"] = [8, 0, 9, 0] })
+        {
+            Frames = new Dictionary<string, byte[]> { ["cam"] = Frame(40) },
+        }));
+        var error = robot.Expect<ProtocolError>();
+        Assert.Equal((ErrorCodes.BadShape, 6UL), (error.Code, error.Seq));
+        Assert.Contains("'cam' has 60 bytes", error.Text, StringComparison.Ordinal);
+        Assert.Contains("n_obs_steps", error.Text, StringComparison.Ordinal);
+    }
 }

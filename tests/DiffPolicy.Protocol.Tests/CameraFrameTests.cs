@@ -58,6 +58,43 @@ public class CameraFrameTests
     }
 
     [Fact]
+    public void A_stateless_infer_carries_its_window_of_frames_as_one_u8_bin_per_camera()
+    {
+        // Two steps of a 4×5 camera, oldest first, and two steps of agent_pos.
+        var window = Enumerable.Range(0, 2 * 4 * 5 * 3).Select(i => (byte)(255 - i)).ToArray();
+        var sent = new InferRequest(9, 3, 41, 4.1, new Dictionary<string, float[]> { ["agent_pos"] = [1, 2, 3, 4] })
+        {
+            Frames = new Dictionary<string, byte[]> { ["image"] = window },
+            DeadlineMs = 90,
+        };
+        var frame = MessageCodec.Encode(sent);
+        Assert.InRange(frame.Length, 120 + 16, 120 + 140);
+        var received = Assert.IsType<InferRequest>(MessageCodec.Decode(frame, ProtocolLimits.Default.For(WithCamera)));
+        Assert.Equal(window, received.Frames["image"]);
+        Assert.Equal([1f, 2, 3, 4], received.Data["agent_pos"]);
+        Assert.Equal(90.0, received.DeadlineMs);
+
+        // A Python robot's plain dictionary reads the same.
+        var plain = Frames.Obs(data: new Dictionary<string, object?> { ["agent_pos"] = Frames.Floats(1, 2, 3, 4), ["image"] = window });
+        plain["type"] = "infer";
+        Assert.Equal(window, Assert.IsType<InferRequest>(MessageCodec.Decode(Frames.Of(plain), ProtocolLimits.Default.For(WithCamera))).Frames["image"]);
+    }
+
+    [Fact]
+    public void An_infer_without_cameras_is_byte_for_byte_what_python_msgpack_writes()
+    {
+        // Python's msgpack (what the example robots use) packing the documented map is the reference: camera support did not
+        // change a keypoint robot's bytes.
+        var keypoints = new InferRequest(7, 100_001, 12, 1.25, new Dictionary<string, float[]> { ["keypoint"] = [1.5f, -2f, 3f, 4f] });
+        var hex = DiffPolicy.Tests.NumpyPython.Run("""
+            import msgpack, struct
+            obs = {"keypoint": struct.pack("<4f", 1.5, -2.0, 3.0, 4.0)}
+            print(msgpack.packb({"type": "infer", "seq": 7, "episode": 100001, "step": 12, "t": 1.25, "obs": obs}).hex())
+            """).Trim();
+        Assert.Equal(hex, Convert.ToHexStringLower(MessageCodec.Encode(keypoints)));
+    }
+
+    [Fact]
     public void The_frame_limit_grows_with_the_declared_cameras()
     {
         Assert.Equal(1 << 20, ProtocolLimits.Default.For(WithCamera).MaxFrameBytes);
@@ -66,7 +103,8 @@ public class CameraFrameTests
             ObsKeys = [new ObsKey("left", [480, 640, 3], ObsKey.Rgb), new ObsKey("right", [480, 640, 3], ObsKey.Rgb), new ObsKey("eef", [7])],
         };
         var limits = ProtocolLimits.Default.For(twoBigCameras);
-        Assert.Equal((2 * 480 * 640 * 3) + (7 * 4) + ProtocolLimits.FrameOverheadBytes, limits.MaxFrameBytes);
+        // A stateless infer carries n_obs_steps (2) observations of every key.
+        Assert.Equal((2 * ((2 * 480 * 640 * 3) + (7 * 4))) + ProtocolLimits.FrameOverheadBytes, limits.MaxFrameBytes);
         Assert.Equal(["left", "right"], limits.RgbKeys.Order());
     }
 }

@@ -17,9 +17,10 @@ public sealed class LatencyControllerTests
     {
         public List<(long Step, ActionPrior? Prior)> Requests { get; } = [];
 
-        public IReadOnlyList<Vec2>? Observe(long step, float[] keypoints, bool request, ActionPrior? prior = null)
+        public IReadOnlyList<Vec2>? Observe(long step, PushTEnv env, bool request, ActionPrior? prior = null)
         {
             if (!request) return null;
+            var keypoints = Array.ConvertAll(env.Keypoints(), v => (float)v);
             Requests.Add((step, prior));
             if (refuse.Contains(step)) return ChunkedController.Refused;
             var agent = new Vec2(keypoints[16], keypoints[17]);
@@ -116,7 +117,7 @@ public sealed class LatencyControllerTests
     {
         var naive = new LatencyController(new ScriptedSource(), Lead, 2, ChunkSeam.Naive);
         var blend = new LatencyController(new ScriptedSource(), Lead, 2, ChunkSeam.Blend);
-        var older = new ScriptedSource().Observe(0, new PushTEnv(100_003).Keypoints().Select(v => (float)v).ToArray(), true)!;
+        var older = new ScriptedSource().Observe(0, new PushTEnv(100_003), true)!;
         var a = Episode.Run(100_003, naive.Act, 12);
         var b = Episode.Run(100_003, blend.Act, 12);
         // Steps 2 … 9 come from chunk 0 in both; chunk 1 (asked at 8) is usable at 10, where chunk 0 still plans 10 … 14.

@@ -4,7 +4,7 @@ namespace DiffPolicy.Sim.PushT.Env;
 
 /// <summary>
 /// Runs an action-chunking policy one control step at a time, as DiffusionPolicy's MultiStepWrapper
-/// does: every step's keypoint observation goes to the <see cref="IChunkSource"/>, and when the first n_action_steps
+/// does: every step's observation goes to the <see cref="IChunkSource"/>, and when the first n_action_steps
 /// actions of the previous chunk are used up the source is asked for a new one starting at that step. A request the
 /// source answers with <see cref="Refused"/> (a policy server's <c>overloaded</c>, docs/protocol.md §4a) holds the agent
 /// where it is for that step and is asked again at the next. Use one controller per episode.
@@ -47,9 +47,8 @@ public sealed class ChunkedController
     public Vec2 Act(PushTEnv env)
     {
         ArgumentNullException.ThrowIfNull(env);
-        var keypoints = Array.ConvertAll(env.Keypoints(), v => (float)v);
         var request = pending.Count == 0;
-        var chunk = source.Observe(step++, keypoints, request);
+        var chunk = source.Observe(step++, env, request);
         if (request && ReferenceEquals(chunk, Refused))
         {
             Refusals++;

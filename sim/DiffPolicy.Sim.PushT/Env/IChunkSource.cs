@@ -6,9 +6,9 @@ namespace DiffPolicy.Sim.PushT.Env;
 public interface IChunkSource
 {
     /// <summary>
-    /// Takes the 18 keypoint values observed at <paramref name="step"/> (before its action). With
+    /// Observes <paramref name="env"/> at <paramref name="step"/> (before its action) as its policy does. With
     /// <paramref name="request"/> it returns the actions for steps <paramref name="step"/>, <paramref name="step"/> + 1, …;
     /// otherwise null. <paramref name="prior"/> is what the robot still has planned (<see cref="ChunkSeam.Inpaint"/>).
     /// </summary>
-    IReadOnlyList<Vec2>? Observe(long step, float[] keypoints, bool request, ActionPrior? prior = null);
+    IReadOnlyList<Vec2>? Observe(long step, PushTEnv env, bool request, ActionPrior? prior = null);
 }

@@ -58,8 +58,7 @@ public sealed class LatencyController
         var remaining = plan.Count;
         var request = pending is null && remaining <= lead;
         var prior = request && seam == ChunkSeam.Inpaint ? Prior(k) : null;
-        var keypoints = Array.ConvertAll(env.Keypoints(), v => (float)v);
-        var chunk = source.Observe(k, keypoints, request, prior);
+        var chunk = source.Observe(k, env, request, prior);
         if (request && ReferenceEquals(chunk, ChunkedController.Refused))
         {
             Refusals++;   // the plan runs on; asked again at the next step

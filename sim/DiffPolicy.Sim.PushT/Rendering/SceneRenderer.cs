@@ -36,22 +36,28 @@ public static class SceneRenderer
     }
 
     /// <summary>
-    /// The policy's image observation like the original's PushTImageEnv: the scene drawn at 512×512 and resized
-    /// bilinearly to 96×96, without the target marker. Returns 96·96·3 RGB bytes, row-major.
+    /// The policy's image observation as the original's PushTImageEnv makes it: the scene drawn on the 512×512 canvas
+    /// (pygame's integer pixel coordinates: positions rounded, a pixel is the point at its corner) and resized bilinearly
+    /// (cv2.resize's INTER_LINEAR: half-pixel centres, no averaging over the pixels between samples) to
+    /// <paramref name="size"/>×<paramref name="size"/> (render_size, 96), without the target marker (PushTImageEnv draws it
+    /// on its render cache only). Returns size·size·3 RGB bytes, row-major: the wire's camera frame.
     /// </summary>
-    public static byte[] Observation(PushTEnv env)
+    public static byte[] Observation(PushTEnv env, int size = 96)
     {
         ArgumentNullException.ThrowIfNull(env);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(size, 512);
         using var full = new SKBitmap(new SKImageInfo(512, 512, SKColorType.Rgba8888, SKAlphaType.Premul));
         using (var canvas = new SKCanvas(full))
         {
-            DrawWorld(canvas, env);
+            canvas.Translate(0.5f, 0.5f);
+            DrawWorld(canvas, env, pixelGrid: true);
         }
-        using var small = full.Resize(new SKImageInfo(96, 96, SKColorType.Rgba8888, SKAlphaType.Premul), new SKSamplingOptions(SKFilterMode.Linear))
+        using var small = full.Resize(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Premul), new SKSamplingOptions(SKFilterMode.Linear))
             ?? throw new InvalidOperationException("resizing the frame failed");
         var rgba = small.Bytes;
-        var rgb = new byte[96 * 96 * 3];
-        for (var i = 0; i < 96 * 96; i++)
+        var rgb = new byte[size * size * 3];
+        for (var i = 0; i < size * size; i++)
         {
             rgb[3 * i] = rgba[4 * i];
             rgb[3 * i + 1] = rgba[4 * i + 1];
@@ -60,8 +66,10 @@ public static class SceneRenderer
         return rgb;
     }
 
-    static void DrawWorld(SKCanvas canvas, PushTEnv env)
+    /// <param name="pixelGrid">Round positions to whole pixels, as pygame draws (pymunk's to_pygame).</param>
+    static void DrawWorld(SKCanvas canvas, PushTEnv env, bool pixelGrid = false)
     {
+        Vec2 At(Vec2 p) => pixelGrid ? new Vec2(Math.Round(p.X, MidpointRounding.ToEven), Math.Round(p.Y, MidpointRounding.ToEven)) : p;
         canvas.Clear(Background);
         using var fill = new SKPaint { IsAntialias = false, Style = SKPaintStyle.Fill };
         using var stroke = new SKPaint { IsAntialias = false, Style = SKPaintStyle.Stroke, StrokeWidth = 4, StrokeCap = SKStrokeCap.Round, StrokeJoin = SKStrokeJoin.Round };
@@ -69,7 +77,7 @@ public static class SceneRenderer
         fill.Color = Goal;
         foreach (var part in new[] { TeeShape.Bar, TeeShape.Stem })
         {
-            using var path = Polygon(part, PushTEnv.Goal);
+            using var path = Polygon(part, PushTEnv.Goal, At);
             canvas.DrawPath(path, fill);
         }
 
@@ -79,7 +87,7 @@ public static class SceneRenderer
         canvas.DrawLine(506, 5, 506, 506, stroke);
         canvas.DrawLine(5, 506, 506, 506, stroke);
 
-        var agent = env.State.Agent;
+        var agent = At(env.State.Agent);
         fill.Color = Agent;
         canvas.DrawCircle((float)agent.X, (float)agent.Y, 15, fill);
         fill.Color = Lighter(Agent);
@@ -88,7 +96,7 @@ public static class SceneRenderer
         var pose = env.BlockPose;
         foreach (var part in new[] { TeeShape.Bar, TeeShape.Stem })
         {
-            using var path = Polygon(part, pose);
+            using var path = Polygon(part, pose, At);
             fill.Color = Lighter(BlockOutline);
             canvas.DrawPath(path, fill);
             stroke.Color = BlockOutline;
@@ -105,12 +113,12 @@ public static class SceneRenderer
         canvas.DrawLine(x, y - half, x, y + half, paint);
     }
 
-    static SKPath Polygon(IReadOnlyList<Vec2> local, in Pose pose)
+    static SKPath Polygon(IReadOnlyList<Vec2> local, in Pose pose, Func<Vec2, Vec2> at)
     {
         using var builder = new SKPathBuilder();
         for (var i = 0; i < local.Count; i++)
         {
-            var p = pose.Apply(local[i]);
+            var p = at(pose.Apply(local[i]));
             if (i == 0)
             {
                 builder.MoveTo((float)p.X, (float)p.Y);

@@ -14,18 +14,13 @@ internal static class PushTOptions
         CliOptions.Long("--seed-start", description, defaultValue, 0, MaxSeed);
 
     /// <summary>
-    /// A policy loaded here must be one the PushT robot can drive: one observation key of
-    /// <see cref="PushTRobot.KeypointValues"/> values and 2-D actions (the robot checks a remote server's the same way).
+    /// A policy loaded here must be one the PushT robot can drive (<see cref="PushTRobot.ObserverFor"/>: keypoints, or
+    /// PushTImageEnv's image + agent position; 2-D actions), as the robot checks a remote server's.
     /// </summary>
     public static void CheckPolicy(PolicyMetadata policy, string checkpoint)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        if (policy.ObsKeys.Count != 1 || policy.ObsKeys[0].Length != PushTRobot.KeypointValues || policy.ActionDim != 2)
-        {
-            var observes = string.Join(", ", policy.ObsKeys.Select(k => $"{k.Name} [{string.Join("×", k.Shape)}]"));
-            throw new CliInputException("--checkpoint",
-                $"'{checkpoint}' observes {observes} and acts in {policy.ActionDim} dimensions; PushT observes {PushTRobot.KeypointValues} keypoint values and acts in 2.");
-        }
+        if (PushTRobot.ObserverFor(policy, out var why) is null) throw new CliInputException("--checkpoint", $"'{checkpoint}' {why}.");
     }
 
     /// <summary>The episodes' seeds, <paramref name="first"/> … first + episodes − 1, must all be PushT seeds.</summary>

@@ -30,13 +30,13 @@ public sealed class DirectEpisodes : IEpisodeRunner
     public EpisodeRun Run(long seed, int maxSteps, Action<PushTEnv, Vec2?>? observe)
     {
         var metadata = policy.Metadata;
-        var key = metadata.ObsKeys[0].Name;
+        var observer = PushTRobot.ObserverFor(metadata, out var why) ?? throw new ArgumentException($"the policy {why}", nameof(policy));
         var timings = new List<ChunkTiming>();
         policy.Reset(Robot);
-        var source = new WindowedChunkSource(metadata.NObsSteps, (step, window, prior) =>
+        var source = new WindowedChunkSource(metadata.NObsSteps, observer, (step, window, prior) =>
         {
             var started = Stopwatch.GetTimestamp();
-            var observations = new ObservationWindow(Robot, seed, step, metadata.NObsSteps, new Dictionary<string, float[]> { [key] = window }) { Prior = PushTRobot.WirePrior(prior) };
+            var observations = new ObservationWindow(Robot, seed, step, metadata.NObsSteps, window.Values) { Frames = window.Frames, Prior = PushTRobot.WirePrior(prior) };
             var chunk = policy.Infer(observations, CancellationToken.None);
             var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             timings.Add(new ChunkTiming(ms, ms, chunk.Iterations, chunk.Evaluations, null, chunk.Certificate?.ConvergedSteps, chunk.Certificate?.Steps));

@@ -18,9 +18,9 @@ public static class LatencyCalibration
         ArgumentNullException.ThrowIfNull(policy);
         var metadata = policy.Metadata;
         const string robot = "latency-calibration";
-        var keypoints = Array.ConvertAll(new PushTEnv(seed).Keypoints(), v => (float)v);
-        var window = Enumerable.Repeat(keypoints, metadata.NObsSteps).SelectMany(k => k).ToArray();
-        var data = new Dictionary<string, float[]> { [metadata.ObsKeys[0].Name] = window };
+        var observer = PushTRobot.ObserverFor(metadata, out var why) ?? throw new ArgumentException($"the policy {why}", nameof(policy));
+        var first = observer.Observe(new PushTEnv(seed));
+        var window = PushTObservation.Stack(Enumerable.Repeat(first, metadata.NObsSteps).ToList());
         var times = new List<double>();
         float[]? previous = null;
         policy.Reset(robot);
@@ -36,7 +36,7 @@ public static class LatencyCalibration
                     if (rows > 0) prior = new Protocol.PlanPrior(rest, rows / 2);
                 }
                 var started = Stopwatch.GetTimestamp();
-                var chunk = policy.Infer(new ObservationWindow(robot, seed, 0, metadata.NObsSteps, data) { Prior = prior }, CancellationToken.None);
+                var chunk = policy.Infer(new ObservationWindow(robot, seed, 0, metadata.NObsSteps, window.Values) { Frames = window.Frames, Prior = prior }, CancellationToken.None);
                 times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 previous = chunk.Actions;
             }
