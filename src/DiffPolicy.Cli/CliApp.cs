@@ -32,6 +32,7 @@ internal static class CliApp
         {
             new BenchSamplerCommand(),
             new BenchNetworkCommand(),
+            new BenchEncoderCommand(),
             new BenchSimCommand(),
             new BenchServeCommand(),
         },

@@ -57,6 +57,12 @@ public sealed class ReplayBuffer
         return array.ToFloat32();
     }
 
+    /// <summary>A column as stored (its element type and shape), e.g. uint8 camera frames (N, H, W, 3).</summary>
+    public NpyArray Stored(string key) => Find(key);
+
+    /// <summary>Whether the dataset has a column <paramref name="key"/>.</summary>
+    public bool Has(string key) => columns.ContainsKey(key);
+
     /// <summary>Values per step of a column: the product of its trailing axes.</summary>
     public int Width(string key) => Steps == 0 ? 0 : Find(key).Length / Steps;
 

@@ -42,17 +42,25 @@ public sealed class SequenceSampler
     /// Copies window <paramref name="index"/> of a column (rows of <paramref name="width"/>) into
     /// <paramref name="destination"/> (SequenceLength × width), repeating edge rows as padding.
     /// </summary>
-    public void Fill(int index, float[] column, int width, Span<float> destination)
+    public void Fill<T>(int index, T[] column, int width, Span<T> destination) => Fill(index, column, width, destination, SequenceLength);
+
+    /// <summary>
+    /// The first <paramref name="rows"/> rows of window <paramref name="index"/> (as DiffusionPolicy's <c>key_first_k</c>
+    /// loads only n_obs_steps of an observation key), padded like <see cref="Fill{T}(int, T[], int, Span{T})"/>.
+    /// </summary>
+    public void Fill<T>(int index, T[] column, int width, Span<T> destination, int rows)
     {
         ArgumentNullException.ThrowIfNull(column);
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(rows, SequenceLength);
         var (bufferStart, bufferEnd, sampleStart, sampleEnd) = windows[index];
-        if (destination.Length < SequenceLength * width)
-            throw new ArgumentException($"Destination holds {destination.Length} values; the window needs {SequenceLength * width}.", nameof(destination));
+        if (destination.Length < rows * width)
+            throw new ArgumentException($"Destination holds {destination.Length} values; the window needs {rows * width}.", nameof(destination));
         var source = column.AsSpan(bufferStart * width, (bufferEnd - bufferStart) * width);
-        source.CopyTo(destination[(sampleStart * width)..]);
-        for (var t = 0; t < sampleStart; t++)
-            source[..width].CopyTo(destination[(t * width)..]);
-        for (var t = sampleEnd; t < SequenceLength; t++)
-            source[^width..].CopyTo(destination[(t * width)..]);
+        for (var t = 0; t < rows; t++)
+        {
+            var row = Math.Clamp(t, sampleStart, sampleEnd - 1) - sampleStart;
+            source.Slice(row * width, width).CopyTo(destination[(t * width)..]);
+        }
     }
 }

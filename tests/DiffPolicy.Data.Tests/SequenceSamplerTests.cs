@@ -55,6 +55,28 @@ public class SequenceSamplerTests
     }
 
     [Fact]
+    public void The_first_rows_of_a_window_and_byte_columns_follow_the_same_clamped_rows()
+    {
+        // As DiffusionPolicy's key_first_k: only the first n_obs_steps rows of an observation key, padded alike.
+        int[] lengths = [3, 20, 9];
+        var buffer = Buffer(lengths);
+        var sampler = new SequenceSampler(buffer, 16, 1, 7);
+        var column = buffer.Column("state", out var width);
+        var bytes = Array.ConvertAll(column, v => (byte)Math.Abs(v));
+        var full = new float[16 * width];
+        var firstTwo = new float[2 * width];
+        var firstTwoBytes = new byte[2 * width];
+        for (var index = 0; index < sampler.Count; index++)
+        {
+            sampler.Fill(index, column, width, full);
+            sampler.Fill(index, column, width, firstTwo, rows: 2);
+            sampler.Fill(index, bytes, width, firstTwoBytes, rows: 2);
+            Assert.Equal(full[..(2 * width)], firstTwo);
+            Assert.Equal(Array.ConvertAll(firstTwo, v => (byte)Math.Abs(v)), firstTwoBytes);
+        }
+    }
+
+    [Fact]
     public void Episode_subset_selects_only_those_episodes()
     {
         var buffer = Buffer(5, 6, 7);

@@ -42,6 +42,7 @@ internal sealed class TrainCommand : VerbCommand<TrainCommand.Settings>
         TorchRuntime.SetThreads(settings.Threads);
         var torchDevice = CliErrors.Reading("--device", settings.Device, () => TorchRuntime.ResolveDevice(settings.Device));
         var buffer = CliErrors.Reading("--data", settings.Data, () => ReplayBuffer.Load(settings.Data));
+        if (policyConfig.ObsEncoder is not null) return TrainImages(policyConfig, buffer, settings, directory, torchDevice, cancel);
         var run = new TrainingRun(policyConfig, buffer, directory, torchDevice);
         CliErrors.Reading("--data", settings.Data, run.CheckData);
         CliErrors.Reading("--out", directory, run.CheckDirectory);
@@ -66,6 +67,33 @@ internal sealed class TrainCommand : VerbCommand<TrainCommand.Settings>
                         $"step {p.Step} loss {p.Loss:F4} lr {p.LearningRate:E1} {p.SamplesPerSecond:F0} samples/s{val}{score}");
                 });
                 reached = run.Run(progress, cancel: cancel);
+            });
+        LossCurve.Plot(run.LogPath, Path.Combine(directory, "loss.png"));
+        AnsiConsole.MarkupLineInterpolated($"Stopped at step {reached}/{policyConfig.Training.Steps}; policy: {run.PolicyDirectory}; curve: loss.png");
+        return reached == policyConfig.Training.Steps ? ExitCodes.Done : ExitCodes.Interrupted;
+    }
+
+    /// <summary>An image policy (a config with obs_encoder): trained from scratch, not resumable, so an existing run is never overwritten.</summary>
+    static int TrainImages(PolicyConfig policyConfig, ReplayBuffer buffer, Settings settings, string directory, TorchSharp.torch.Device device, CancellationToken cancel)
+    {
+        var run = CliErrors.Reading("--config", settings.Config, () => new ImageTrainingRun(policyConfig, buffer, directory, device));
+        CliErrors.Reading("--data", settings.Data, run.CheckData);
+        if (Directory.Exists(run.PolicyDirectory) || File.Exists(run.LogPath))
+            throw new CliInputException("--out", $"'{directory}' holds a run already; image training is not resumable: use a new --out directory.");
+        AnsiConsole.MarkupLineInterpolated(
+            $"Training an image policy on [bold]{buffer.Episodes}[/] episodes ({buffer.Steps} steps), device {device}, {TorchRuntime.Threads} threads → {run.PolicyDirectory}");
+        var reached = 0;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("train", maxValue: policyConfig.Training.Steps);
+                var progress = new SynchronousProgress<TrainingProgress>(p =>
+                {
+                    task.Value = p.Step;
+                    task.Description = string.Create(CultureInfo.InvariantCulture, $"step {p.Step} loss {p.Loss:F4} lr {p.LearningRate:E1} {p.SamplesPerSecond:F1} samples/s");
+                });
+                reached = run.Run(progress, cancel);
             });
         LossCurve.Plot(run.LogPath, Path.Combine(directory, "loss.png"));
         AnsiConsole.MarkupLineInterpolated($"Stopped at step {reached}/{policyConfig.Training.Steps}; policy: {run.PolicyDirectory}; curve: loss.png");

@@ -202,10 +202,10 @@ public sealed class TrainingRun
         public Tensor GlobalCond() => tensor(cond, [size, config.NObsSteps * config.ObsDim]);
     }
 
-    static Generator StepGenerator(int seed, long step) =>
+    internal static Generator StepGenerator(int seed, long step) =>
         new Generator(unchecked((ulong)(seed * 1_000_003L + step)));
 
-    static int[] Permutation(int count, int seed, int epoch)
+    internal static int[] Permutation(int count, int seed, int epoch)
     {
         var permutation = Enumerable.Range(0, count).ToArray();
         // Seeded arithmetically: HashCode is randomised per process and would break resuming in a new process.
