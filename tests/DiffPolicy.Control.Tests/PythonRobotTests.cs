@@ -19,7 +19,11 @@ public class PythonRobotTests(ITestOutputHelper output)
         Assert.Equal(0, summary.GetProperty("protocol_errors").GetInt32());
         // 30 ticks, a new chunk every n_action_steps = 8 steps: 4 when no tick runs late.
         Assert.True(summary.GetProperty("chunks").GetInt32() >= 3, "too few chunks");
-        Assert.Equal(0, summary.GetProperty("deadline_misses").GetInt32());
+        // It asks when 7 actions (0.7 s) remain, so a miss needs a round trip longer than that less a late tick (0.1 s):
+        // on a loaded machine some take that long, and then a miss is the robot's honest count, not a fault.
+        var misses = summary.GetProperty("deadline_misses").GetInt32();
+        Assert.True(misses == 0 || summary.GetProperty("latency_ms_max").GetDouble() > 600,
+            $"{misses} deadline misses although every round trip was under 0.6 s");
         Assert.True(summary.GetProperty("actions_executed").GetInt32() >= 20, "too few actions executed");
         Assert.True(run.Server.Stats.Chunks >= summary.GetProperty("chunks").GetInt32());
     }
