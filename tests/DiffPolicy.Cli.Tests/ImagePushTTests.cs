@@ -68,16 +68,16 @@ public sealed class ImagePushTTests(ImportedImagePolicy policy) : IClassFixture<
         Assert.True(exit == 0, errors);
         var rows = JsonDocument.Parse(File.ReadAllText(report)).RootElement.GetProperty("measurements").EnumerateArray().ToList();
         // The whole chunk and the checkpoint's own encoder (its 1 camera), then 1 and 2 random cameras at each of two sizes.
-        Assert.Equal([1, 1, 1, 2, 1, 2], rows.Select(r => r.GetProperty("Cameras").GetInt32()));
-        Assert.Equal(0, rows[0].GetProperty("Frames").GetInt32());
-        Assert.Equal("96×96", rows[1].GetProperty("Size").GetString());
+        Assert.Equal([1, 1, 1, 2, 1, 2], rows.Select(r => r.GetProperty("cameras").GetInt32()));
+        Assert.Equal(0, rows[0].GetProperty("frames").GetInt32());
+        Assert.Equal("96×96", rows[1].GetProperty("size").GetString());
         foreach (var row in rows.Skip(1))
         {
-            var frames = row.GetProperty("Frames").GetInt32();
-            Assert.Equal(2 * row.GetProperty("Cameras").GetInt32(), frames);   // n_obs_steps 2 frames per camera, once per chunk
-            Assert.Equal(row.GetProperty("MedianMs").GetDouble() / frames, row.GetProperty("MsPerFrame").GetDouble(), 9);
-            Assert.InRange(row.GetProperty("ShareOfChunk").GetDouble(), 1e-6, 1);
-            Assert.InRange(row.GetProperty("CpuShareOfChunk").GetDouble(), 1e-6, 1);
+            var frames = row.GetProperty("frames").GetInt32();
+            Assert.Equal(2 * row.GetProperty("cameras").GetInt32(), frames);   // n_obs_steps 2 frames per camera, once per chunk
+            Assert.Equal(row.GetProperty("median_ms").GetDouble() / frames, row.GetProperty("ms_per_frame").GetDouble(), 9);
+            Assert.InRange(row.GetProperty("share_of_chunk").GetDouble(), 1e-6, 1);
+            Assert.InRange(row.GetProperty("cpu_share_of_chunk").GetDouble(), 1e-6, 1);
         }
     }
 

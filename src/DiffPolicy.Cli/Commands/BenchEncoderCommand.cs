@@ -68,10 +68,10 @@ internal sealed class BenchEncoderCommand : VerbCommand<BenchEncoderCommand.Sett
         {
             var report = new
             {
-                settings = new { checkpoint = settings.Checkpoint, settings.Chunks, settings.Warmup, libtorch_threads = settings.Threads, n_obs_steps = steps, processors = Environment.ProcessorCount, load_average = load },
+                settings = new { settings.Checkpoint, settings.Chunks, settings.Warmup, LibtorchThreads = settings.Threads, NObsSteps = steps, Processors = Environment.ProcessorCount, LoadAverage = load },
                 measurements = rows.Select(r => new { r.What, r.Cameras, r.Size, r.Frames, r.MedianMs, r.MedianCpuMs, MsPerFrame = double.IsNaN(r.MsPerFrame) ? (double?)null : r.MsPerFrame, r.ShareOfChunk, r.CpuShareOfChunk }),
             };
-            AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+            AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(report, SnakeCaseJson.Options));
         }
         return ExitCodes.Done;
     }
