@@ -18,7 +18,12 @@ internal static class ServerLogging
     public static ILoggerFactory Create(LogLevel level) => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(level);
-        builder.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        // A server never waits for its log: when stderr is not read (a full pipe), lines are dropped, not the robots' chunks.
+        builder.AddConsole(console =>
+        {
+            console.LogToStandardErrorThreshold = LogLevel.Trace;
+            console.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite;
+        });
         builder.AddSimpleConsole(console =>
         {
             console.SingleLine = true;
