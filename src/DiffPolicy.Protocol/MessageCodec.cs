@@ -81,14 +81,7 @@ public static class MessageCodec
             case InferRequest m:
                 {
                     var w = FrameWriter.Begin(buffer, MessageTypes.Infer, m.DeadlineMs is null ? 5 : 6);
-                    w.Write("seq");
-                    w.Write(m.Seq);
-                    w.Write("episode");
-                    w.Write(m.Episode);
-                    w.Write("step");
-                    w.Write(m.Step);
-                    w.Write("t");
-                    w.Write(m.Time);
+                    WriteStep(ref w, m.Seq, m.Episode, m.Step, m.Time);
                     WriteDeadline(ref w, m.DeadlineMs);
                     WriteObservationMap(ref w, m.Data, m.Frames);
                     return w.Finish(buffer);
@@ -96,14 +89,7 @@ public static class MessageCodec
             case Observation m:
                 {
                     var w = FrameWriter.Begin(buffer, MessageTypes.Obs, 6 + (m.Prior is null ? 0 : m.Prior.Weights is null ? 2 : 3) + (m.DeadlineMs is null ? 0 : 1));
-                    w.Write("seq");
-                    w.Write(m.Seq);
-                    w.Write("episode");
-                    w.Write(m.Episode);
-                    w.Write("step");
-                    w.Write(m.Step);
-                    w.Write("t");
-                    w.Write(m.Time);
+                    WriteStep(ref w, m.Seq, m.Episode, m.Step, m.Time);
                     w.Write("infer");
                     w.Write(m.Infer);
                     WriteObservationMap(ref w, m.Data, m.Frames);
@@ -280,6 +266,19 @@ public static class MessageCodec
             w.Write(key);
             w.Write(frame.AsSpan());
         }
+    }
+
+    /// <summary>seq, episode, step and t: the head of every observation (<c>obs</c> and <c>infer</c>).</summary>
+    static void WriteStep(ref MessagePackWriter w, ulong seq, long episode, long step, double time)
+    {
+        w.Write("seq");
+        w.Write(seq);
+        w.Write("episode");
+        w.Write(episode);
+        w.Write("step");
+        w.Write(step);
+        w.Write("t");
+        w.Write(time);
     }
 
     static void WriteDeadline(ref MessagePackWriter w, double? deadlineMs)

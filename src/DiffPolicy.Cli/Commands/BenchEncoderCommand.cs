@@ -20,11 +20,7 @@ internal sealed class BenchEncoderCommand : VerbCommand<BenchEncoderCommand.Sett
 
     public const int MaxChunks = 10_000, MaxWarmup = 1_000;
 
-    readonly Option<DirectoryInfo> checkpoint = new("--checkpoint")
-    {
-        Description = "The policy whose whole chunk the encoders are compared with; an image checkpoint adds its own encoder.",
-        DefaultValueFactory = _ => new DirectoryInfo(PolicyOptions.DefaultCheckpoint),
-    };
+    readonly Option<DirectoryInfo> checkpoint = CliOptions.Checkpoint("The policy whose whole chunk the encoders are compared with; an image checkpoint adds its own encoder.");
     readonly Option<int> chunks = CliOptions.Int("--chunks", "Timed rounds: each row runs once per round, in rotating order.", 10, 1, MaxChunks);
     readonly Option<int> warmup = CliOptions.Int("--warmup", "Untimed rounds first.", 2, 0, MaxWarmup);
     readonly Option<int> threads = CliOptions.Int("--threads", "libtorch intra-op threads.", 1, 1, CliOptions.MaxThreads);

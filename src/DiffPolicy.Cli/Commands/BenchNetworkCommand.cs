@@ -21,11 +21,7 @@ internal sealed class BenchNetworkCommand : VerbCommand<BenchNetworkCommand.Sett
 
     public const int MaxRows = 10_000, MaxCalls = 1_000_000;
 
-    readonly Option<DirectoryInfo> checkpoint = new("--checkpoint")
-    {
-        Description = "A policy checkpoint (policy.json) or a network checkpoint from `import` (unet.config.json).",
-        DefaultValueFactory = _ => new DirectoryInfo(PolicyOptions.DefaultCheckpoint),
-    };
+    readonly Option<DirectoryInfo> checkpoint = CliOptions.Checkpoint("A policy checkpoint (policy.json) or a network checkpoint from `import` (unet.config.json).");
     readonly Option<int[]> rows = CliOptions.IntList("--rows", "Rows per call to compare, comma-separated (a ParaDiGMS window of P steps × batch B is P·B rows).", "1,2,5,10", 1, MaxRows);
     readonly Option<NetworkBackend[]> backends = CliOptions.ChoiceList("--backends", "Backends to compare, comma-separated (fast and/or torch); ratios are to the first.", NetworkBackend.Torch, NetworkBackend.Fast);
     readonly Option<int> calls = CliOptions.Int("--calls", "Timed calls per backend and row count.", 200, 1, MaxCalls);

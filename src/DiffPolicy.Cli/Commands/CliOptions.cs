@@ -14,6 +14,13 @@ namespace DiffPolicy.Cli.Commands;
 /// </summary>
 internal static class CliOptions
 {
+    /// <summary>--checkpoint: a checkpoint directory, <see cref="PolicyOptions.DefaultCheckpoint"/> when not given.</summary>
+    public static Option<DirectoryInfo> Checkpoint(string description) => new("--checkpoint")
+    {
+        Description = description,
+        DefaultValueFactory = _ => new DirectoryInfo(PolicyOptions.DefaultCheckpoint),
+    };
+
     public static Option<int> Int(string name, string description, int defaultValue, int min, int max) => Number(name, description, defaultValue, min, max);
 
     /// <summary>An optional number (null: the verb's or the checkpoint's default).</summary>

@@ -8,11 +8,7 @@ internal sealed class ExportCommand : VerbCommand<ExportCommand.Settings>
 {
     public sealed record Settings(string Checkpoint, string? Onnx);
 
-    readonly Option<DirectoryInfo> checkpoint = new("--checkpoint")
-    {
-        Description = "A policy checkpoint (policy.json) or a network checkpoint from `import` (unet.config.json).",
-        DefaultValueFactory = _ => new DirectoryInfo(PolicyOptions.DefaultCheckpoint),
-    };
+    readonly Option<DirectoryInfo> checkpoint = CliOptions.Checkpoint("A policy checkpoint (policy.json) or a network checkpoint from `import` (unet.config.json).");
     readonly Option<FileInfo?> onnx = CliOptions.OutputFile("--onnx", "Write the noise-prediction network here as ONNX (opset 17, dynamic batch and horizon).");
 
     public ExportCommand()

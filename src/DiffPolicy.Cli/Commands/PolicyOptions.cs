@@ -43,11 +43,7 @@ internal sealed class PolicyOptions
 {
     public const string DefaultCheckpoint = "checkpoints/pusht";
 
-    public Option<DirectoryInfo> Checkpoint { get; } = new("--checkpoint")
-    {
-        Description = "Policy checkpoint directory (policy.json, unet.safetensors, normalizer.safetensors).",
-        DefaultValueFactory = _ => new DirectoryInfo(DefaultCheckpoint),
-    };
+    public Option<DirectoryInfo> Checkpoint { get; } = CliOptions.Checkpoint("Policy checkpoint directory (policy.json, unet.safetensors, normalizer.safetensors).");
 
     public SamplingOptions Sampling { get; } = new();
 
