@@ -83,6 +83,23 @@ public sealed class ImageTrainingRunTests : IDisposable
     }
 
     [Fact]
+    public void A_signal_between_saves_saves_the_policy_of_the_step_reached()
+    {
+        var run = new ImageTrainingRun(Config(3), Demonstrations(), Path.Combine(root, "signalled"));
+        using var signal = new CancellationTokenSource();
+        // Cancelled while step 1 is reported, after the step decided not to save (save_every 1000).
+        var progress = new Progress(p => { if (p.Step == 1) signal.Cancel(); });
+        Assert.Equal(1, run.Run(progress, signal.Token));
+        using var policy = DiffusionPolicy.Load(run.PolicyDirectory);
+        Assert.NotNull(policy.Encoder);
+    }
+
+    sealed class Progress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
+    [Fact]
     public void A_run_writes_an_image_policy_that_loads_and_acts_on_frames()
     {
         // That training lowers the loss is tested on PushT's expert demonstrations (Cli.Tests ImagePushTTests).

@@ -88,6 +88,33 @@ public sealed class TrainingRunTests : IDisposable
             Assert.Equal(File.ReadAllBytes(Path.Combine(straight.PolicyDirectory, file!)), File.ReadAllBytes(Path.Combine(resumed.PolicyDirectory, file!)));
     }
 
+    /// <summary>Cancels the run while it reports a step: after that step decided not to save (a signal's worst moment).</summary>
+    sealed class SignalWhileReporting(int atStep, CancellationTokenSource signal) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Step == atStep) signal.Cancel();
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(6)]
+    public void A_signal_between_saves_saves_the_step_reached_and_the_next_start_resumes_there(int atStep)
+    {
+        var config = TinyConfig();
+        var data = Demonstrations();
+        var dir = Path.Combine(root, "signalled");
+        using var signal = new CancellationTokenSource();
+        Assert.Equal(atStep, new TrainingRun(config, data, dir).Run(new SignalWhileReporting(atStep, signal), cancel: signal.Token));
+
+        var resumed = new TrainingRun(config, data, dir);
+        Assert.Equal(atStep, resumed.CheckDirectory()!.Step);
+        Assert.True(File.Exists(Path.Combine(resumed.PolicyDirectory, "policy.json")));
+        Assert.Equal(12, resumed.Run());
+        Assert.Equal(Enumerable.Range(1, 12), TrainingLog.Read(resumed.LogPath).Select(r => r.Step));
+    }
+
     [Fact]
     public void Progress_json_is_read_once_per_run_the_check_and_the_resume_share_it()
     {

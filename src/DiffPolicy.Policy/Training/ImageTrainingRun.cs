@@ -152,7 +152,7 @@ public sealed class ImageTrainingRun
         var stepsPerEpoch = Math.Max(1, train.Count / t.BatchSize);
         int[]? permutation = null;
         var permutationEpoch = -1;
-        var step = 0;
+        int step = 0, savedStep = 0;
         while (step < t.Steps && !cancel.IsCancellationRequested)
         {
             var epoch = step / stepsPerEpoch;
@@ -195,10 +195,16 @@ public sealed class ImageTrainingRun
                 valLoss = losses.Average();
             }
             var elapsed = stopwatch.Elapsed.TotalSeconds;
-            if (step % t.SaveEvery == 0 || step == t.Steps || cancel.IsCancellationRequested) Save(ema, normalizers);
+            if (step % t.SaveEvery == 0 || step == t.Steps)
+            {
+                Save(ema, normalizers);
+                savedStep = step;
+            }
             TrainingLog.Append(LogPath, new TrainingLogRow(step, loss, lr, valLoss, null, elapsed));
             progress?.Report(new TrainingProgress(step, t.Steps, loss, lr, t.BatchSize * step / Math.Max(1e-9, elapsed), valLoss, null));
         }
+        // A signal can arrive anywhere in a step, so the save on stopping happens here, after the loop, once.
+        if (savedStep != step) Save(ema, normalizers);
         return step;
     }
 

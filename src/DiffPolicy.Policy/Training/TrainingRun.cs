@@ -103,6 +103,8 @@ public sealed class TrainingRun
         int[]? permutation = null;
         var permutationEpoch = -1;
         var stepsPerEpoch = Math.Max(1, train.Count / t.BatchSize);
+        var savedStep = step;
+        var elapsed = elapsedBefore;
         while (step < t.Steps && !cancel.IsCancellationRequested)
         {
             var epoch = step / stepsPerEpoch;
@@ -134,17 +136,27 @@ public sealed class TrainingRun
 
             double? valLoss = null, score = null;
             if (step % t.ValEvery == 0 || step == t.Steps) valLoss = ValidationLoss(emaNetwork, schedule, val, obs, action, t.Seed);
-            var save = step % t.SaveEvery == 0 || step == t.Steps || cancel.IsCancellationRequested;
+            var save = step % t.SaveEvery == 0 || step == t.Steps;
             if (save) SavePolicy(emaNetwork, obsNormalizer, actionNormalizer);
             if (rollout != null && t.RolloutEvery > 0 && (step % t.RolloutEvery == 0 || step == t.Steps))
             {
                 using var policy = DiffusionPolicy.FromNetwork(config, emaNetwork, obsNormalizer, actionNormalizer, device);
                 score = rollout(policy, step);
             }
-            var elapsed = elapsedBefore + stopwatch.Elapsed.TotalSeconds;
+            elapsed = elapsedBefore + stopwatch.Elapsed.TotalSeconds;
             TrainingLog.Append(LogPath, new TrainingLogRow(step, loss, lr, valLoss, score, elapsed));
-            if (save) state.Save(model, emaNetwork, optimizer, identity.Progress(step, elapsed));
+            if (save)
+            {
+                state.Save(model, emaNetwork, optimizer, identity.Progress(step, elapsed));
+                savedStep = step;
+            }
             progress?.Report(new TrainingProgress(step, t.Steps, loss, lr, t.BatchSize * step / Math.Max(1e-9, elapsed), valLoss, score));
+        }
+        // A signal can arrive anywhere in a step, so the save on stopping happens here, after the loop, once.
+        if (savedStep != step)
+        {
+            SavePolicy(emaNetwork, obsNormalizer, actionNormalizer);
+            state.Save(model, emaNetwork, optimizer, identity.Progress(step, elapsed));
         }
         return step;
     }
