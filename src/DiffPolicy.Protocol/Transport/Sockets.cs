@@ -25,42 +25,28 @@ public static class Sockets
         {
             throw new ArgumentException("the CurveZMQ server certificate needs its secret key", nameof(curveServer));
         }
-        var socket = new RouterSocket();
-        try
+        var bound = "";
+        var router = Configured(new RouterSocket(), socket =>
         {
-            socket.Options.Linger = TimeSpan.FromMilliseconds(200);
-            // Beyond this a peer is disconnected by ZeroMQ; up to it, the codec answers too_large.
-            socket.Options.MaxMsgSize = 4L * limits.MaxFrameBytes;
-            if (curveServer is not null)
-            {
-                socket.Options.CurveServer = true;
-                socket.Options.CurveCertificate = curveServer;
-            }
-            endpoint = Bind(socket, address);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+            SetServerOptions(socket, curveServer, limits);
+            bound = Bind(socket, address);
+        });
+        endpoint = bound;
+        return router;
     }
 
     /// <summary>A DEALER connected to <paramref name="address"/>; it reconnects by itself when the server comes back.</summary>
     public static DealerSocket ConnectDealer(string address, CurveClientKeys? curve)
     {
         ArgumentNullException.ThrowIfNull(address);
-        var socket = new DealerSocket();
-        socket.Options.Linger = TimeSpan.Zero;
-        socket.Options.SendHighWatermark = 100;
-        socket.Options.ReceiveHighWatermark = 100;
-        if (curve is not null)
+        return Configured(new DealerSocket(), socket =>
         {
-            socket.Options.CurveServerKey = curve.ServerPublicKey;
-            socket.Options.CurveCertificate = curve.ClientCertificate;
-        }
-        socket.Connect(address);
-        return socket;
+            socket.Options.Linger = TimeSpan.Zero;
+            socket.Options.SendHighWatermark = 100;
+            socket.Options.ReceiveHighWatermark = 100;
+            SetCurveClient(socket, curve);
+            socket.Connect(address);
+        });
     }
 
     /// <summary>
@@ -76,26 +62,15 @@ public static class Sockets
         {
             throw new ArgumentException($"connecting to the broker at '{address}' leaves this machine: give the broker's CurveZMQ public key", nameof(address));
         }
-        var socket = new DealerSocket();
-        try
+        return Configured(new DealerSocket(), socket =>
         {
             socket.Options.Linger = TimeSpan.FromMilliseconds(200);
             socket.Options.MaxMsgSize = 4L * limits.MaxFrameBytes;
             socket.Options.SendHighWatermark = 10_000;
             socket.Options.ReceiveHighWatermark = 10_000;
-            if (curve is not null)
-            {
-                socket.Options.CurveServerKey = curve.ServerPublicKey;
-                socket.Options.CurveCertificate = curve.ClientCertificate;
-            }
+            SetCurveClient(socket, curve);
             socket.Connect(address);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        });
     }
 
     /// <summary>
@@ -112,21 +87,26 @@ public static class Sockets
             throw new ArgumentException(
                 $"binding '{address}' lets workers connect from beyond this machine: give CurveZMQ keys, or bind a loopback address", nameof(address));
         }
-        var socket = new DealerSocket();
-        try
+        var bound = "";
+        var backend = Configured(new DealerSocket(), socket =>
         {
-            socket.Options.Linger = TimeSpan.FromMilliseconds(200);
-            socket.Options.MaxMsgSize = 4L * limits.MaxFrameBytes;
+            SetServerOptions(socket, curveServer, limits);
             // A worker's queue holds at most this many requests; the round robin passes a worker whose queue is full.
             socket.Options.SendHighWatermark = 64;
             socket.Options.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
             socket.Options.HeartbeatTimeout = TimeSpan.FromMilliseconds(2000);
-            if (curveServer is not null)
-            {
-                socket.Options.CurveServer = true;
-                socket.Options.CurveCertificate = curveServer;
-            }
-            endpoint = Bind(socket, address);
+            bound = Bind(socket, address);
+        });
+        endpoint = bound;
+        return backend;
+    }
+
+    /// <summary>Applies <paramref name="setup"/> to a new socket; a socket whose set-up fails is disposed, not leaked.</summary>
+    static T Configured<T>(T socket, Action<T> setup) where T : NetMQSocket
+    {
+        try
+        {
+            setup(socket);
             return socket;
         }
         catch
@@ -134,6 +114,26 @@ public static class Sockets
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The options of a bound end (router or broker backend).</summary>
+    static void SetServerOptions(NetMQSocket socket, NetMQCertificate? curveServer, ProtocolLimits limits)
+    {
+        socket.Options.Linger = TimeSpan.FromMilliseconds(200);
+        // Beyond this a peer is disconnected by ZeroMQ; up to it, the codec answers too_large.
+        socket.Options.MaxMsgSize = 4L * limits.MaxFrameBytes;
+        if (curveServer is not null)
+        {
+            socket.Options.CurveServer = true;
+            socket.Options.CurveCertificate = curveServer;
+        }
+    }
+
+    static void SetCurveClient(NetMQSocket socket, CurveClientKeys? curve)
+    {
+        if (curve is null) return;
+        socket.Options.CurveServerKey = curve.ServerPublicKey;
+        socket.Options.CurveCertificate = curve.ClientCertificate;
     }
 
     static string Bind(NetMQSocket socket, string address)
