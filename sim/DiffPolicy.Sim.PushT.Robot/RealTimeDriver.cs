@@ -28,7 +28,7 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
     double start = double.NaN;
     long step = -1, lastPlanned = -1;
     ulong firstSeq;
-    int chunks, misses, startupTicks, skipped, dropped, overloaded, missRun, longestMissRun;
+    int chunks, misses, startupTicks, skipped, dropped, overloaded, timedOut, missRun, longestMissRun;
 
     public Vec2 Act(PushTEnv env)
     {
@@ -46,7 +46,9 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
         step = k;
 
         var remaining = plan.Keys.Count(s => s >= k);
-        asked.Keys.Where(seq => now - asked[seq] > robot.Options.RequestTimeout.TotalSeconds).ToList().ForEach(seq => asked.Remove(seq));
+        var expired = asked.Keys.Where(seq => now - asked[seq] > robot.Options.RequestTimeout.TotalSeconds).ToList();
+        expired.ForEach(seq => asked.Remove(seq));
+        if (chunks > 0) timedOut += expired.Count;
         var infer = remaining <= lead && asked.Count == 0;
         var observation = robot.Observer.Observe(env);
         var prior = infer && robot.Options.Seam == ChunkSeam.Inpaint ? Prior(k) : null;
@@ -86,7 +88,7 @@ internal sealed class RealTimeDriver(PushTRobot robot, long episode, Action<Chun
     }
 
     public RobotEpisode Report(Episode run, int rehellos) =>
-        new(run, chunks, misses, startupTicks, skipped, dropped, rehellos, timings, sources) { Overloaded = overloaded, LongestMissRun = longestMissRun };
+        new(run, chunks, misses, startupTicks, skipped, dropped, rehellos, timings, sources) { Overloaded = overloaded, LongestMissRun = longestMissRun, TimedOut = timedOut };
 
     ActionPrior? Prior(long k)
     {

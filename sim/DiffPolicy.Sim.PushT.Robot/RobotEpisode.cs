@@ -19,4 +19,10 @@ public sealed record RobotEpisode(
 
     /// <summary>Real time: the longest run of consecutive deadline misses, in ticks (the longest time without a plan).</summary>
     public int LongestMissRun { get; init; }
+
+    /// <summary>
+    /// Real time: requests given up on after <see cref="PushTRobotOptions.RequestTimeout"/> without their chunk once the episode's
+    /// first chunk had come (lost, or slower than the timeout), each asked again.
+    /// </summary>
+    public int TimedOut { get; init; }
 }
