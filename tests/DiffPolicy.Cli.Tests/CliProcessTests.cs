@@ -24,15 +24,36 @@ public sealed class CliProcessTests : IDisposable
         return Process.Start(start)!;
     }
 
+    /// <summary>
+    /// How long a child may take before the test calls it hung: a hang guard, not a timing. At nice 19 beside a run
+    /// using both cores, a child gets a small share of one, and starting .NET and libtorch takes seconds of CPU.
+    /// </summary>
+    static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(10);
+
     /// <summary>Runs to the end; stdout and stderr read concurrently (a full pipe would block the child).</summary>
     static async Task<(int Exit, string Error)> Run(params string[] args)
     {
         using var process = Start(args);
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "diffpolicy did not finish within 3 minutes");
-        await output;
-        return (process.ExitCode, await error);
+        try
+        {
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            Assert.True(process.WaitForExit(HangGuard), $"diffpolicy did not finish within {HangGuard.TotalMinutes} minutes");
+            await output;
+            return (process.ExitCode, await error);
+        }
+        finally
+        {
+            EndIfRunning(process);
+        }
+    }
+
+    /// <summary>A child a failed assertion leaves behind would go on using the CPU, and the folder it writes in would be deleted under it.</summary>
+    static void EndIfRunning(Process process)
+    {
+        if (process.HasExited) return;
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
     }
 
     [Theory]
@@ -59,20 +80,30 @@ public sealed class CliProcessTests : IDisposable
         File.WriteAllText(config, (policy with { Training = policy.Training with { SaveEvery = 1_000_000, ValEvery = 1_000_000 } }).ToJson());
         Npz.Save(data, BadInputSweep.DemonstrationArrays());
 
-        using var train = Start("train", "--config", config, "--data", data, "--out", run, "--threads", "1");
-        var output = train.StandardOutput.ReadToEndAsync();
-        var error = train.StandardError.ReadToEndAsync();
         var log = Path.Combine(run, "log.csv");
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (LoggedSteps(log) < 3 && !train.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(200);
-        Assert.False(train.HasExited, $"train ended before the signal: {(train.HasExited ? await error : "")}");
-        Assert.True(LoggedSteps(log) >= 3, "train logged no steps within 3 minutes");
+        string stderr;
+        using (var train = Start("train", "--config", config, "--data", data, "--out", run, "--threads", "1"))
+        {
+            try
+            {
+                var output = train.StandardOutput.ReadToEndAsync();
+                var error = train.StandardError.ReadToEndAsync();
+                var deadline = DateTime.UtcNow + HangGuard;
+                while (LoggedSteps(log) < 3 && !train.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(200);
+                Assert.False(train.HasExited, $"train ended before the signal: {(train.HasExited ? await error : "")}");
+                Assert.True(LoggedSteps(log) >= 3, $"train logged fewer than 3 steps within {HangGuard.TotalMinutes} minutes");
 
-        using (var kill = Process.Start("kill", ["-" + signal, train.Id.ToString(CultureInfo.InvariantCulture)])) kill.WaitForExit();
-        Assert.True(train.WaitForExit(TimeSpan.FromMinutes(2)), $"train did not stop within 2 minutes of SIG{signal}");
-        await output;
-        var stderr = await error;
-        Assert.True(train.ExitCode == ExitCodes.Interrupted, $"exit {train.ExitCode}: {stderr}");
+                using (var kill = Process.Start("kill", ["-" + signal, train.Id.ToString(CultureInfo.InvariantCulture)])) kill.WaitForExit();
+                Assert.True(train.WaitForExit(HangGuard), $"train did not stop within {HangGuard.TotalMinutes} minutes of SIG{signal}");
+                await output;
+                stderr = await error;
+                Assert.True(train.ExitCode == ExitCodes.Interrupted, $"exit {train.ExitCode}: {stderr}");
+            }
+            finally
+            {
+                EndIfRunning(train);
+            }
+        }
         Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
 
         // The save holds the last logged step: nothing trained was lost.
@@ -92,19 +123,28 @@ public sealed class CliProcessTests : IDisposable
     {
         using var checkpoint = new TinyCheckpoint();
         string videos = Path.Combine(root, "videos"), report = Path.Combine(root, "eval.json");
-        using var eval = Start("eval", "--checkpoint", checkpoint.Directory, "--episodes", "50", "--max-steps", "30", "--transport", "direct",
-            "--threads", "1", "--video", videos, "--json", report);
-        var output = eval.StandardOutput.ReadToEndAsync();
-        var error = eval.StandardError.ReadToEndAsync();
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (!File.Exists(Path.Combine(videos, "episode_100000.gif")) && !eval.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(200);
-        Assert.False(eval.HasExited, $"eval ended before the signal: {(eval.HasExited ? await error : "")}");
+        using (var eval = Start("eval", "--checkpoint", checkpoint.Directory, "--episodes", "50", "--max-steps", "30", "--transport", "direct",
+            "--threads", "1", "--video", videos, "--json", report))
+        {
+            try
+            {
+                var output = eval.StandardOutput.ReadToEndAsync();
+                var error = eval.StandardError.ReadToEndAsync();
+                var deadline = DateTime.UtcNow + HangGuard;
+                while (!File.Exists(Path.Combine(videos, "episode_100000.gif")) && !eval.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(200);
+                Assert.False(eval.HasExited, $"eval ended before the signal: {(eval.HasExited ? await error : "")}");
 
-        using (var kill = Process.Start("kill", ["-INT", eval.Id.ToString(CultureInfo.InvariantCulture)])) kill.WaitForExit();
-        Assert.True(eval.WaitForExit(TimeSpan.FromMinutes(2)), "eval did not stop within 2 minutes of Ctrl-C");
-        await output;
-        var stderr = await error;
-        Assert.True(eval.ExitCode == ExitCodes.Interrupted, $"exit {eval.ExitCode}: {stderr}");
+                using (var kill = Process.Start("kill", ["-INT", eval.Id.ToString(CultureInfo.InvariantCulture)])) kill.WaitForExit();
+                Assert.True(eval.WaitForExit(HangGuard), $"eval did not stop within {HangGuard.TotalMinutes} minutes of Ctrl-C");
+                await output;
+                var stderr = await error;
+                Assert.True(eval.ExitCode == ExitCodes.Interrupted, $"exit {eval.ExitCode}: {stderr}");
+            }
+            finally
+            {
+                EndIfRunning(eval);
+            }
+        }
 
         using var json = JsonDocument.Parse(File.ReadAllText(report));
         var episodes = json.RootElement.GetProperty("episodes").GetInt32();

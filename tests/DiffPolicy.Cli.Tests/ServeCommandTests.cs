@@ -30,10 +30,16 @@ public sealed partial class ServeCommandTests : IDisposable
         return Process.Start(start)!;
     }
 
+    /// <summary>
+    /// How long a child may take before the test calls it hung: a hang guard, not a timing. At nice 19 beside a run
+    /// using both cores, a child gets a small share of one, and starting .NET and libtorch takes seconds of CPU.
+    /// </summary>
+    static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(5);
+
     static void Terminate(Process process)
     {
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "serve did not stop within 30 s of SIGTERM");
+        Assert.True(process.WaitForExit(HangGuard), $"serve did not stop within {HangGuard.TotalMinutes} minutes of SIGTERM");
         Assert.Equal(0, process.ExitCode);
     }
 
@@ -41,13 +47,13 @@ public sealed partial class ServeCommandTests : IDisposable
     public void Serve_refuses_to_bind_beyond_loopback_without_a_curve_key()
     {
         using var process = Start("serve", "--checkpoint", checkpoint.Directory, "--bind", "tcp://0.0.0.0:*");
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.True(process.WaitForExit(HangGuard));
         Assert.Equal(2, process.ExitCode);
         Assert.Contains("--curve-secret-key", process.StandardError.ReadToEnd(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_curve_server_on_all_interfaces_serves_the_pusht_robot_given_its_public_key()
+    public async Task A_curve_server_on_all_interfaces_serves_the_pusht_robot_given_its_public_key()
     {
         var keys = new NetMQ.NetMQCertificate();
         var keyFile = Path.Combine(Path.GetDirectoryName(checkpoint.Directory)!, "server.key");
@@ -56,7 +62,7 @@ public sealed partial class ServeCommandTests : IDisposable
         try
         {
             string? endpoint = null, publicKey = null;
-            var deadline = DateTime.UtcNow.AddSeconds(120);
+            var deadline = DateTime.UtcNow + HangGuard;
             while (publicKey is null && DateTime.UtcNow < deadline && server.StandardOutput.ReadLine() is { } line)
             {
                 endpoint ??= Serving().Match(line) is { Success: true } m ? m.Groups[1].Value : null;
@@ -72,10 +78,18 @@ public sealed partial class ServeCommandTests : IDisposable
             var output = Path.Combine(Path.GetDirectoryName(checkpoint.Directory)!, "robot");
             var report = Path.Combine(output, "report.json");
             Directory.CreateDirectory(output);
-            using var robot = Start("pusht", "robot", "--connect", endpoint!.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal),
-                "--curve-server-key", publicKey!, "--max-steps", "12", "--seed-start", "3", "--json", report, "--video", output);
-            Assert.True(robot.WaitForExit(TimeSpan.FromSeconds(120)), "the robot did not finish");
-            Assert.True(robot.ExitCode == 0, robot.StandardError.ReadToEnd());
+            using (var robot = Start("pusht", "robot", "--connect", endpoint!.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal),
+                "--curve-server-key", publicKey!, "--max-steps", "12", "--seed-start", "3", "--json", report, "--video", output))
+            {
+                // Both pipes read while it runs: a child blocked on a full pipe would look hung.
+                var robotOutput = robot.StandardOutput.ReadToEndAsync();
+                var robotError = robot.StandardError.ReadToEndAsync();
+                var finished = robot.WaitForExit(HangGuard);
+                if (!finished) robot.Kill(entireProcessTree: true);
+                Assert.True(finished, $"the robot did not finish within {HangGuard.TotalMinutes} minutes");
+                await robotOutput;
+                Assert.True(robot.ExitCode == 0, await robotError);
+            }
 
             using var json = JsonDocument.Parse(File.ReadAllText(report));
             var episode = json.RootElement.GetProperty("per_episode")[0];
@@ -100,7 +114,7 @@ public sealed partial class ServeCommandTests : IDisposable
         try
         {
             string? endpoint = null;
-            var deadline = DateTime.UtcNow.AddSeconds(120);
+            var deadline = DateTime.UtcNow + HangGuard;
             while (endpoint is null && DateTime.UtcNow < deadline && process.StandardOutput.ReadLine() is { } line)
                 endpoint = Serving().Match(line) is { Success: true } m ? m.Groups[1].Value : null;
             if (endpoint is null)
@@ -112,13 +126,13 @@ public sealed partial class ServeCommandTests : IDisposable
             using (var link = new RobotLink(endpoint))
             {
                 Assert.True(link.Send(new Hello(MessageCodec.ProtocolVersion, "probe")));
-                Assert.True(link.TryReceive(TimeSpan.FromSeconds(30), out var welcome));
+                Assert.True(link.TryReceive(HangGuard, out var welcome));
                 var policy = Assert.IsType<Welcome>(welcome).Policy;
                 Assert.Equal("keypoint", policy.ObsKeys[0].Name);
                 Assert.Equal(18, policy.ObsKeys[0].Length);
                 Assert.Equal(8, policy.NActionSteps);
                 Assert.True(link.Send(new Ping(7, 1.5)));
-                Assert.True(link.TryReceive(TimeSpan.FromSeconds(30), out var pong));
+                Assert.True(link.TryReceive(HangGuard, out var pong));
                 Assert.Equal(new Pong(7, 1.5, Session: true), pong);
             }
 
