@@ -48,9 +48,10 @@ public sealed class ConditionalResidualBlock1D : nn.Module<Tensor, Tensor, Tenso
     {
         using var scope = NewDisposeScope();
         var h = blocks[0].call(x);
-        h = film.Scale is { } scale ? addcmul(film.Bias, scale, h, 1) : h + film.Bias;
+        // Scalars held for the call (HeldScalars): these run on every ParaDiGMS worker.
+        h = film.Scale is { } scale ? addcmul(film.Bias, scale, h, HeldScalars.One) : h.Plus(film.Bias);
         h = blocks[1].call(h);
-        return (h + (residual_conv is Conv1d conv ? GemmConv1d.Apply(conv, x, 1, 0) : x)).MoveToOuterDisposeScope();
+        return h.Plus(residual_conv is Conv1d conv ? GemmConv1d.Apply(conv, x, 1, 0) : x).MoveToOuterDisposeScope();
     }
 
     /// <param name="x">(B, in, T).</param>

@@ -13,8 +13,8 @@ internal static class Mish
     /// <summary>Below this many elements the fixed cost of the extra operations outweighs the kernel's.</summary>
     const long ExponentialFormFrom = 4096;
 
-    /// <summary>Beyond x = 20, tanh(softplus(x)) is 1 in float32; clamping keeps e²ˣ finite.</summary>
-    const double Saturation = 20;
+    /// <summary>Beyond x = 20, tanh(softplus(x)) is 1 in float32; clamping keeps e²ˣ finite. Held (<see cref="HeldScalars"/>).</summary>
+    static readonly Scalar Saturation = 20.0.ToScalar();
 
     public static Tensor Apply(Tensor x)
     {
@@ -23,11 +23,11 @@ internal static class Mish
         var e = x.clamp_max(Saturation).exp();
         if (is_grad_enabled())
         {
-            var n = e * (e + 2);
-            return (x * n / (n + 2)).MoveToOuterDisposeScope();
+            var n = e * e.add(HeldScalars.Two, HeldScalars.One);
+            return (x * n / n.add(HeldScalars.Two, HeldScalars.One)).MoveToOuterDisposeScope();
         }
         // Without autograd the intermediates may be overwritten: half the allocations.
-        var m = e.mul_(e + 2);
-        return m.div_(m + 2).mul_(x).MoveToOuterDisposeScope();
+        var m = e.mul_(e.add(HeldScalars.Two, HeldScalars.One));
+        return m.div_(m.add(HeldScalars.Two, HeldScalars.One)).mul_(x).MoveToOuterDisposeScope();
     }
 }

@@ -8,17 +8,21 @@ namespace DiffPolicy.Policy.Network;
 /// </summary>
 public sealed class SinusoidalPosEmb : nn.Module<Tensor, Tensor>
 {
-    readonly int dim;
+    // Held as long as the module (HeldScalars: a Scalar made for one call can be freed while libtorch reads it).
+    readonly Scalar half, exponentStep;
 
-    public SinusoidalPosEmb(int dim) : base(nameof(SinusoidalPosEmb)) => this.dim = dim;
+    public SinusoidalPosEmb(int dim) : base(nameof(SinusoidalPosEmb))
+    {
+        half = (dim / 2).ToScalar();
+        exponentStep = (-Math.Log(10000) / (dim / 2 - 1)).ToScalar();
+    }
 
     /// <param name="timestep">(B,) diffusion steps.</param>
     /// <returns>(B, dim).</returns>
     public override Tensor forward(Tensor timestep)
     {
         using var scope = NewDisposeScope();
-        var half = dim / 2;
-        var frequencies = exp(arange(half, float32, timestep.device) * (-Math.Log(10000) / (half - 1)));
+        var frequencies = exp(arange(HeldScalars.Zero, half, HeldScalars.One, float32, timestep.device).mul(exponentStep));
         var angles = timestep.to(float32).unsqueeze(1) * frequencies.unsqueeze(0);
         return cat([angles.sin(), angles.cos()], -1).MoveToOuterDisposeScope();
     }

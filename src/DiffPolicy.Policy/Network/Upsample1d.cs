@@ -31,9 +31,9 @@ public sealed class Upsample1d : nn.Module<Tensor, Tensor>
             .view(rows, length, outChannels, 4);
         var padded = nn.functional.pad(taps, [0, 0, 0, 0, 1, 1]);     // inputs −1 … T, zero at both ends
         var current = padded[.., 1..(int)(length + 1)];
-        var even = current[.., .., .., 1] + padded[.., ..(int)length, .., 3];
-        var odd = current[.., .., .., 2] + padded[.., 2.., .., 0];
+        var even = current[.., .., .., 1].Plus(padded[.., ..(int)length, .., 3]);
+        var odd = current[.., .., .., 2].Plus(padded[.., 2.., .., 0]);
         var y = stack([even, odd], -1).permute(0, 2, 1, 3).reshape(rows, outChannels, 2 * length);
-        return (y + conv.bias!.view(1, -1, 1)).MoveToOuterDisposeScope();
+        return y.Plus(conv.bias!.view(1, -1, 1)).MoveToOuterDisposeScope();
     }
 }

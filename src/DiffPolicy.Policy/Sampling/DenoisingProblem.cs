@@ -57,8 +57,8 @@ internal sealed class DenoisingProblem : IDisposable
             var signal = tensor(alphaBar.Select(a => (float)Math.Sqrt(a)).ToArray(), device: device).view(-1, 1, 1, 1);
             var noiseScale = tensor(alphaBar.Select(a => (float)Math.Sqrt(1 - a)).ToArray(), device: device).view(-1, 1, 1, 1);
             var weights = inpainting.Weights.to(device).unsqueeze(-1).unsqueeze(0);
-            weightedKnown = ((signal * inpainting.Known.to(device).unsqueeze(0) + noiseScale * noise.Initial.unsqueeze(0)) * weights).DetachFromDisposeScope();
-            keep = (1 - weights).DetachFromDisposeScope();
+            weightedKnown = ((signal * inpainting.Known.to(device).unsqueeze(0)).Plus(noiseScale * noise.Initial.unsqueeze(0)) * weights).DetachFromDisposeScope();
+            keep = weights.neg().add_(HeldScalars.One, HeldScalars.One).DetachFromDisposeScope();   // 1 − w (HeldScalars)
         }
     }
 
@@ -70,7 +70,7 @@ internal sealed class DenoisingProblem : IDisposable
     {
         if (weightedKnown is null) return;
         var count = x.dim() == 4 ? (int)x.shape[0] : 1;
-        x.mul_(x.dim() == 4 ? keep! : keep![0]).add_(weightedKnown[first..(first + count)].view(x.shape));
+        x.mul_(x.dim() == 4 ? keep! : keep![0]).PlusInPlace(weightedKnown[first..(first + count)].view(x.shape));
     }
 
     /// <summary>
@@ -91,13 +91,13 @@ internal sealed class DenoisingProblem : IDisposable
     /// <returns>(count, B, T, A).</returns>
     public Tensor Accumulate(Tensor start, Tensor stepped, Tensor latents, int first)
     {
-        if (weightedKnown is null) return start.unsqueeze(0) + (stepped - latents).cumsum(0);
+        if (weightedKnown is null) return start.unsqueeze(0).Plus((stepped - latents).cumsum(0));
         var count = (int)stepped.shape[0];
         var carry = keep![0];
-        var updated = (stepped - latents).mul_(keep).add_(weightedKnown[(first + 1)..(first + count + 1)]);
-        updated[0].add_(carry * start);
+        var updated = (stepped - latents).mul_(keep).PlusInPlace(weightedKnown[(first + 1)..(first + count + 1)]);
+        updated[0].PlusInPlace(carry * start);
         for (var k = 1; k < count; k++)
-            updated[k].add_(carry * updated[k - 1]);
+            updated[k].PlusInPlace(carry * updated[k - 1]);
         return updated;
     }
 
@@ -108,7 +108,7 @@ internal sealed class DenoisingProblem : IDisposable
     public Tensor Step(Tensor modelOutput, Tensor sample, Tensor prediction, Tensor? previousPrediction, int j)
     {
         var next = Scheduler.Mean(modelOutput, sample, prediction, previousPrediction, StepIndices[j..(j + 1)]);
-        if (ScaledNoise is { } noise) next.add_(noise[j..(j + 1)]);
+        if (ScaledNoise is { } noise) next.PlusInPlace(noise[j..(j + 1)]);
         Constrain(next, j + 1);
         return next;
     }

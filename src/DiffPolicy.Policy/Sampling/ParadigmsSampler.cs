@@ -165,7 +165,7 @@ internal sealed class ParadigmsSampler(NoiseNetwork network, Schedulers.Diffusio
                 kept[begin..end].copy_(prediction);
             }
             var stepped = scheduler.Mean(modelOutput, latents[i], prediction, previous, slots);
-            if (sample.Problem.ScaledNoise is { } noise) stepped.add_(noise[begin..end]);
+            if (sample.Problem.ScaledNoise is { } noise) stepped.PlusInPlace(noise[begin..end]);
             var updated = sample.Problem.Accumulate(sample.Buffer[begin], stepped, latents[i], begin);
             var target = sample.Buffer[(begin + 1)..(end + 1)];
             lap = profile?.Lap(SamplerPhase.Arithmetic, lap) ?? lap;

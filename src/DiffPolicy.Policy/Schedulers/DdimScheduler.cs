@@ -34,7 +34,7 @@ public sealed class DdimScheduler : DiffusionScheduler
         var epsilon = Prediction == PredictionType.Epsilon
             ? modelOutput
             : (sample - Gather(sqrtAlphaBar, steps, sample) * modelOutput) * Gather(inverseSqrtOneMinusAlphaBar, steps, sample);
-        return (Gather(sqrtAlphaBarNext, steps, sample) * prediction + Gather(sqrtOneMinusAlphaBarNext, steps, sample) * epsilon)
+        return (Gather(sqrtAlphaBarNext, steps, sample) * prediction).Plus(Gather(sqrtOneMinusAlphaBarNext, steps, sample) * epsilon)
             .MoveToOuterDisposeScope();
     }
 }

@@ -35,7 +35,7 @@ public sealed class DdpmScheduler : DiffusionScheduler
     {
         CheckSlots(modelOutput, sample, steps);
         using var scope = NewDisposeScope();
-        return (Gather(predictionCoefficient, steps, sample) * prediction + Gather(sampleCoefficient, steps, sample) * sample)
+        return (Gather(predictionCoefficient, steps, sample) * prediction).Plus(Gather(sampleCoefficient, steps, sample) * sample)
             .MoveToOuterDisposeScope();
     }
 }

@@ -86,7 +86,7 @@ public abstract class DiffusionScheduler : IDisposable
         var original = Prediction == PredictionType.Epsilon
             ? (sample - Gather(sqrtOneMinusAlphaBar, steps, sample) * modelOutput) / Gather(sqrtAlphaBar, steps, sample)
             : modelOutput.alias();
-        if (ClipSample) original = original.clamp_(-1, 1);
+        if (ClipSample) original = original.clamp_(HeldScalars.MinusOne, HeldScalars.One);
         return original.MoveToOuterDisposeScope();
     }
 

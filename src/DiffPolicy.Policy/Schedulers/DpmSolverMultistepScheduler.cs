@@ -42,9 +42,9 @@ public sealed class DpmSolverMultistepScheduler : DiffusionScheduler
         if (previousPrediction is null || !previousPrediction.shape.SequenceEqual(sample.shape))
             throw new ArgumentException("DPM-Solver++ 2M needs x̂0 of each slot's previous step, shaped like the sample.", nameof(previousPrediction));
         using var scope = NewDisposeScope();
-        return (Gather(sampleCoefficient, steps, sample) * sample
-                + Gather(predictionCoefficient, steps, sample) * prediction
-                + Gather(previousPredictionCoefficient, steps, sample) * previousPrediction)
+        return (Gather(sampleCoefficient, steps, sample) * sample)
+                .Plus(Gather(predictionCoefficient, steps, sample) * prediction)
+                .Plus(Gather(previousPredictionCoefficient, steps, sample) * previousPrediction)
             .MoveToOuterDisposeScope();
     }
 }
