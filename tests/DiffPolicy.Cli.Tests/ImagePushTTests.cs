@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DiffPolicy.Cli.Commands;
 using DiffPolicy.Policy.Import;
 
 namespace DiffPolicy.Cli.Tests;
@@ -35,6 +36,39 @@ public sealed class ImagePushTTests(ImportedImagePolicy policy) : IClassFixture<
         using var error = new StringWriter();
         var exit = CliApp.Run(args, error);
         return (exit, error.ToString());
+    }
+
+    [Fact]
+    public void Export_writes_the_unet_and_the_observation_encoder_beside_it_or_where_asked()
+    {
+        int Export(string onnx, string? encoder, out string error)
+        {
+            using var writer = new StringWriter();
+            var code = CliErrors.Run("export", writer, () => new ExportCommand().Run(new ExportCommand.Settings(policy.Directory, onnx, encoder)));
+            error = writer.ToString();
+            return code;
+        }
+
+        var unet = Path.Combine(root, "unet.onnx");
+        Assert.Equal(0, Export(unet, null, out var error));
+        var beside = Path.Combine(root, "unet" + ExportCommand.EncoderSuffix);
+        foreach (var file in new[] { unet, beside })
+        {
+            var bytes = File.ReadAllBytes(file);
+            Assert.Equal([0x08, 8], bytes[..2]);   // ModelProto field 1 (ir_version) = 8
+            Assert.False(File.Exists(file + ".tmp"));
+        }
+        // The ResNet-18's 11.2 M float32 weights are in the encoder's file.
+        Assert.InRange(new FileInfo(beside).Length, 44_000_000, 50_000_000);
+
+        var elsewhere = Path.Combine(root, "cameras", "encoder.onnx");
+        Assert.Equal(0, Export(unet, elsewhere, out error));
+        Assert.Equal(File.ReadAllBytes(beside), File.ReadAllBytes(elsewhere));
+
+        Assert.Equal(2, Export(unet, unet, out error));
+        Assert.Contains("--encoder-onnx", error, StringComparison.Ordinal);
+        Assert.Equal(2, Export(unet, root, out error));   // a folder
+        Assert.Contains("--encoder-onnx", error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -63,11 +63,11 @@ public sealed class NetworkBackendCommandTests : IDisposable
     {
         var folder = Path.GetDirectoryName(checkpoint.Directory)!;
         var onnx = Path.Combine(folder, "unet.onnx");
-        int Export(string checkpointDirectory, string? file, out string error)
+        int Export(string checkpointDirectory, string? file, out string error, string? encoderFile = null)
         {
             var command = new ExportCommand();
             using var writer = new StringWriter();
-            var code = CliErrors.Run("export", writer, () => command.Run(new ExportCommand.Settings(checkpointDirectory, file)));
+            var code = CliErrors.Run("export", writer, () => command.Run(new ExportCommand.Settings(checkpointDirectory, file, encoderFile)));
             error = writer.ToString();
             return code;
         }
@@ -84,5 +84,12 @@ public sealed class NetworkBackendCommandTests : IDisposable
         Assert.Contains("--onnx", error, StringComparison.Ordinal);
         Assert.Equal(2, Export(Path.Combine(folder, "no-checkpoint"), onnx, out error));
         Assert.Contains("no-checkpoint", error, StringComparison.Ordinal);
+        // A low-dim checkpoint has no observation encoder to write.
+        var encoder = Path.Combine(folder, "encoder.onnx");
+        Assert.Equal(2, Export(checkpoint.Directory, onnx, out error, encoder));
+        Assert.Contains("--encoder-onnx", error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.False(File.Exists(encoder));
+        Assert.False(File.Exists(Path.Combine(folder, "unet" + ExportCommand.EncoderSuffix)));
     }
 }

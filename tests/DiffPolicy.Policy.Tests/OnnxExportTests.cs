@@ -59,26 +59,37 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     public void The_onnx_checker_accepts_the_model_with_full_shape_inference()
     {
         using var network = Fixture();
-        var path = Path.Combine(Directory.CreateTempSubdirectory("onnx-export").FullName, "unet.onnx");
+        Assert.Equal("17 ['batch', 'horizon', 2]", Check(path => UnetOnnxExport.Write(network, path)));
+    }
+
+    /// <summary>
+    /// Writes a model with <paramref name="write"/> and runs <c>onnx.checker.check_model(full_check=True)</c> on it
+    /// (python3-onnx, installed by tests/run.sh); returns what <paramref name="print"/> (a Python expression of the
+    /// loaded model <c>m</c>) prints, by default "opset [first input's dims]".
+    /// </summary>
+    internal static string Check(Action<string> write, string print = "m.opset_import[0].version, [d.dim_param or d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]")
+    {
+        var folder = Directory.CreateTempSubdirectory("onnx-export").FullName;
         try
         {
-            UnetOnnxExport.Write(network, path);
+            var path = Path.Combine(folder, "model.onnx");
+            write(path);
             var start = new ProcessStartInfo("/usr/bin/python3", ["-c",
-                "import sys, onnx; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); " +
-                "print(m.opset_import[0].version, [d.dim_param or d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim])", path])
+                $"import sys, onnx; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print({print})", path])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
             using var process = Process.Start(start)!;
-            string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEnd();
             process.WaitForExit();
-            Assert.True(process.ExitCode == 0, $"onnx checker (python3-onnx, installed by tests/run.sh): {stderr}");
-            Assert.Equal("17 ['batch', 'horizon', 2]", stdout.Trim());
+            Assert.True(process.ExitCode == 0, $"onnx checker (python3-onnx, installed by tests/run.sh): {stderr.Result}");
+            return stdout.Trim();
         }
         finally
         {
-            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+            Directory.Delete(folder, recursive: true);
         }
     }
 }

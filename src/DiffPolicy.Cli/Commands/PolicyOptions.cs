@@ -66,12 +66,27 @@ internal sealed class PolicyOptions
     /// The network of a policy checkpoint (policy.json, from train) or of a network checkpoint (unet.config.json, from
     /// import), eval mode, prepared for inference; what is missing or does not fit is bad input naming --checkpoint.
     /// </summary>
-    public static ConditionalUnet1D LoadNetwork(string directory)
+    public static ConditionalUnet1D LoadNetwork(string directory) =>
+        Reading(directory, () => IsPolicy(directory) ? PolicyCheckpoint.Load(directory).Network : UnetCheckpoint.Load(directory));
+
+    /// <summary>
+    /// As <see cref="LoadNetwork"/>, for any policy checkpoint (an image policy too): the network, and for a policy
+    /// checkpoint all its parts (null for a network checkpoint). Disposing the parts disposes the network.
+    /// </summary>
+    public static (ConditionalUnet1D Network, PolicyParts? Policy) LoadCheckpoint(string directory) =>
+        Reading(directory, () =>
+        {
+            if (!IsPolicy(directory)) return (UnetCheckpoint.Load(directory), (PolicyParts?)null);
+            var parts = PolicyCheckpoint.LoadParts(directory);
+            return (parts.Network, parts);
+        });
+
+    static bool IsPolicy(string directory) => File.Exists(Path.Combine(AtomicDirectory.Resolve(directory), PolicyCheckpoint.ConfigFile));
+
+    static T Reading<T>(string directory, Func<T> read)
     {
         if (!System.IO.Directory.Exists(directory) && !System.IO.Directory.Exists(directory + ".old"))
             throw new CliInputException("--checkpoint", $"no checkpoint at '{directory}'.");
-        return CliErrors.Reading("--checkpoint", directory, () => File.Exists(Path.Combine(AtomicDirectory.Resolve(directory), PolicyCheckpoint.ConfigFile))
-            ? PolicyCheckpoint.Load(directory).Network
-            : UnetCheckpoint.Load(directory));
+        return CliErrors.Reading("--checkpoint", directory, read);
     }
 }

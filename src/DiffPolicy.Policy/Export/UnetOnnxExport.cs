@@ -1,4 +1,3 @@
-using System.Globalization;
 using DiffPolicy.Data;
 using DiffPolicy.Policy.Network;
 using TorchSharp;
@@ -38,11 +37,8 @@ public static class UnetOnnxExport
         AtomicFile.WriteAllBytes(path, Serialize(network, metadata));
     }
 
-    sealed class Builder(ConditionalUnet1DConfig config, IReadOnlyDictionary<string, Tensor> stateDict)
+    sealed class Builder(ConditionalUnet1DConfig config, IReadOnlyDictionary<string, Tensor> stateDict) : StateDictGraph(stateDict)
     {
-        readonly OnnxGraph graph = new();
-        readonly Dictionary<string, string> constants = [];
-
         public byte[] Build(IReadOnlyDictionary<string, string> metadata)
         {
             int a = config.InputDim, levels = config.DownDims.Count, d = config.DiffusionStepEmbedDim, half = d / 2;
@@ -121,55 +117,16 @@ public static class UnetOnnxExport
         /// <summary>Conv1d (same length) → GroupNorm → Mish.</summary>
         string ConvBlock(string prefix, string x, int inputs, int outputs)
         {
-            int k = config.KernelSize, groups = config.NGroups;
-            var h = Conv(prefix + ".block.0", x, inputs, outputs, k, 1, k / 2);
-            var grouped = graph.Node("Reshape", [h, Constant($"shape_0_{groups}_-1", 0, groups, -1)]);
-            var normalised = graph.Node("InstanceNormalization",
-                [grouped, Ones($"group_scale_{groups}", groups, 1f), Ones($"group_bias_{groups}", groups, 0f)], ("epsilon", 1e-5f));
-            var restored = graph.Node("Reshape", [normalised, graph.Node("Shape", [h])]);
-            var gamma = graph.Node("Unsqueeze", [Weight(prefix + ".block.1.weight", outputs), Axes(1)]);
-            var beta = graph.Node("Unsqueeze", [Weight(prefix + ".block.1.bias", outputs), Axes(1)]);
-            return Mish(graph.Node("Add", [graph.Node("Mul", [restored, gamma]), beta]));
+            var h = Conv(prefix + ".block.0", x, inputs, outputs, config.KernelSize, 1, config.KernelSize / 2);
+            return Mish(GroupNorm(prefix + ".block.1", h, outputs, config.NGroups, spatialAxes: 1));
         }
 
         string Conv(string prefix, string x, int inputs, int outputs, int kernel, int stride = 1, int padding = 0) =>
-            graph.Node("Conv", [x, Weight(prefix + ".weight", outputs, inputs, kernel), Weight(prefix + ".bias", outputs)],
-                ("kernel_shape", new long[] { kernel }), ("strides", new long[] { stride }), ("pads", new long[] { padding, padding }));
+            Conv(prefix, x, inputs, outputs, [kernel], stride, padding);
 
         string Linear(string prefix, string x, int inputs, int outputs) =>
             graph.Node("Gemm", [x, Weight(prefix + ".weight", outputs, inputs), Weight(prefix + ".bias", outputs)], ("transB", 1L));
 
         string Mish(string x) => graph.Node("Mul", [x, graph.Node("Tanh", [graph.Node("Softplus", [x])])]);
-
-        /// <summary>The state-dict entry <paramref name="key"/> as an initializer of the same name and shape.</summary>
-        string Weight(string key, params long[] shape)
-        {
-            if (!stateDict.TryGetValue(key, out var tensor)) throw new InvalidDataException($"The network has no '{key}'.");
-            if (!tensor.shape.SequenceEqual(shape))
-                throw new InvalidDataException($"'{key}' is {Shapes.Format(tensor.shape)}, expected {Shapes.Format(shape)}.");
-            using var values = tensor.detach().to(float32).cpu().contiguous();
-            return graph.Initializer(key, shape, values.data<float>().ToArray());
-        }
-
-        string Axes(long axis) => Constant($"axes_{axis}", axis);
-
-        string Constant(string name, params long[] values)
-        {
-            if (!constants.TryGetValue(name, out var existing)) constants[name] = existing = graph.Int64s(name, values);
-            return existing;
-        }
-
-        string Scalar(long value)
-        {
-            var name = "index_" + value.ToString(CultureInfo.InvariantCulture);
-            if (!constants.TryGetValue(name, out var existing)) constants[name] = existing = graph.Int64Scalar(name, value);
-            return existing;
-        }
-
-        string Ones(string name, int count, float value)
-        {
-            if (!constants.TryGetValue(name, out var existing)) constants[name] = existing = graph.Initializer(name, [count], Enumerable.Repeat(value, count).ToArray());
-            return existing;
-        }
     }
 }

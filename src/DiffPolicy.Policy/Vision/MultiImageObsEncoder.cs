@@ -15,8 +15,8 @@ namespace DiffPolicy.Policy.Vision;
 /// </summary>
 public sealed class MultiImageObsEncoder : nn.Module<IReadOnlyDictionary<string, Tensor>, Tensor>
 {
-    static readonly float[] ImagenetMean = [0.485f, 0.456f, 0.406f];
-    static readonly float[] ImagenetStd = [0.229f, 0.224f, 0.225f];
+    internal static readonly float[] ImagenetMean = [0.485f, 0.456f, 0.406f];
+    internal static readonly float[] ImagenetStd = [0.229f, 0.224f, 0.225f];
 
 #pragma warning disable IDE1006 // field names are the PyTorch state-dict keys
     readonly ModuleDict<nn.Module<Tensor, Tensor>> key_model_map;
@@ -31,6 +31,7 @@ public sealed class MultiImageObsEncoder : nn.Module<IReadOnlyDictionary<string,
         config.Validate(observations);
         Config = config;
         specs = observations.ToDictionary(o => o.Key, StringComparer.Ordinal);
+        Observations = [.. observations];
         RgbKeys = [.. observations.Where(o => o.IsRgb).Select(o => o.Key).Order(StringComparer.Ordinal)];
         LowDimKeys = [.. observations.Where(o => !o.IsRgb).Select(o => o.Key).Order(StringComparer.Ordinal)];
         FeatureDim = ObsEncoderConfig.FeatureDim(observations);
@@ -48,6 +49,9 @@ public sealed class MultiImageObsEncoder : nn.Module<IReadOnlyDictionary<string,
     }
 
     public ObsEncoderConfig Config { get; }
+
+    /// <summary>The observations it reads, as configured.</summary>
+    public IReadOnlyList<ObservationSpec> Observations { get; }
 
     /// <summary>rgb keys in the order their features appear (sorted).</summary>
     public IReadOnlyList<string> RgbKeys { get; }
@@ -116,11 +120,13 @@ public sealed class MultiImageObsEncoder : nn.Module<IReadOnlyDictionary<string,
     public static Tensor CenterCrop(Tensor x, int h, int w)
     {
         ArgumentNullException.ThrowIfNull(x);
-        long height = x.shape[^2], width = x.shape[^1];
-        var top = (long)Math.Round((height - h) / 2.0, MidpointRounding.ToEven);
-        var left = (long)Math.Round((width - w) / 2.0, MidpointRounding.ToEven);
+        var (top, left) = CenterCropOffsets(x.shape[^2], x.shape[^1], h, w);
         return x.narrow(-2, top, h).narrow(-1, left, w);
     }
+
+    /// <summary>The top-left corner of <see cref="CenterCrop"/>'s h × w window in a height × width image.</summary>
+    public static (long Top, long Left) CenterCropOffsets(long height, long width, int h, int w) =>
+        ((long)Math.Round((height - h) / 2.0, MidpointRounding.ToEven), (long)Math.Round((width - w) / 2.0, MidpointRounding.ToEven));
 
     /// <summary>
     /// CropRandomizer in training: per image, top = ⌊u·(H − h)⌋ and left = ⌊u'·(W − w)⌋ with u, u' uniform in [0, 1), so the
