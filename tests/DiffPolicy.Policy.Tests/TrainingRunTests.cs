@@ -1,6 +1,7 @@
 using DiffPolicy.Data;
 using DiffPolicy.Policy.Network;
 using DiffPolicy.Policy.Training;
+using TorchSharp;
 
 namespace DiffPolicy.Policy.Tests;
 
@@ -113,6 +114,55 @@ public sealed class TrainingRunTests : IDisposable
         Assert.True(File.Exists(Path.Combine(resumed.PolicyDirectory, "policy.json")));
         Assert.Equal(12, resumed.Run());
         Assert.Equal(Enumerable.Range(1, 12), TrainingLog.Read(resumed.LogPath).Select(r => r.Step));
+    }
+
+    [Fact]
+    public void A_training_step_of_the_pusht_network_runs_with_no_collection_inside_it()
+    {
+        // The PushT network's shape (configs/pusht_keypoints.json): the managed objects of a step (tensor wrappers,
+        // AdamW's and the EMA's Scalars) depend on the modules, not on the batch, whose data is native.
+        var config = new ConditionalUnet1DConfig { InputDim = 2, GlobalCondDim = 36, Horizon = 16 };
+        using var model = new ConditionalUnet1D(config);
+        using var shadow = new ConditionalUnet1D(config);
+        var ema = new EmaModel(shadow);
+        using var optimizer = torch.optim.AdamW(model.parameters(), 1e-4);
+        for (var step = 0; step < 3; step++)
+        {
+            int collectionsBefore = -1, collectionsAfter = -2;
+            var held = NoCollection.Run(() =>
+            {
+                collectionsBefore = GC.CollectionCount(0);
+                using var scope = torch.NewDisposeScope();
+                var prediction = model.call(torch.randn(8, 16, 2), torch.randint(0, 100, [8]), torch.randn(8, 36));
+                var loss = torch.nn.functional.mse_loss(prediction, torch.randn(8, 16, 2));
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                collectionsAfter = GC.CollectionCount(0);
+            });
+            Assert.True(held, $"step {step}: a collection ran inside the step");
+            Assert.Equal(collectionsBefore, collectionsAfter);
+            Assert.True(NoCollection.Run(() => ema.Step(model, step)));
+        }
+    }
+
+    [Fact]
+    public void A_block_beyond_the_collection_budget_or_inside_another_region_runs_unprotected_without_throwing()
+    {
+        var kept = new List<byte[]>();
+        Assert.False(NoCollection.Run(() =>
+        {
+            for (var i = 0; i < 128; i++) kept.Add(new byte[1 << 20]);
+        }));
+        Assert.Equal(128, kept.Count);
+        Assert.NotEqual(System.Runtime.GCLatencyMode.NoGCRegion, System.Runtime.GCSettings.LatencyMode);
+        kept.Clear();
+        GC.Collect();
+
+        var inner = true;
+        Assert.True(NoCollection.Run(() => inner = NoCollection.Run(() => { })));
+        Assert.False(inner);
+        Assert.NotEqual(System.Runtime.GCLatencyMode.NoGCRegion, System.Runtime.GCSettings.LatencyMode);
     }
 
     [Fact]

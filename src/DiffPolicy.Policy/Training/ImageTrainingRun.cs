@@ -166,9 +166,10 @@ public sealed class ImageTrainingRun
 
             var lr = LearningRateSchedule.CosineWithWarmup(t.LearningRate, step, t.WarmupSteps, t.Steps);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            double loss;
-            using (var scope = NewDisposeScope())
+            var loss = double.NaN;
+            NoCollection.Run(() =>
             {
+                using var scope = NewDisposeScope();
                 model.train();
                 using var generator = TrainingRun.StepGenerator(t.Seed, step);
                 var l = Loss(model, schedule, train, batch, frames, lowDim, normalizers, action, generator);
@@ -176,9 +177,9 @@ public sealed class ImageTrainingRun
                 l.backward();
                 optimizer.step();
                 loss = l.item<float>();
-            }
+            });
             if (!double.IsFinite(loss)) throw new InvalidOperationException($"The loss became {loss} at step {step}.");
-            averager.Step(model, step);
+            NoCollection.Run(() => averager.Step(model, step));
             step++;
             double? valLoss = null;
             if (step % t.ValEvery == 0 || step == t.Steps)

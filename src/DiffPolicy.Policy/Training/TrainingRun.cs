@@ -118,9 +118,10 @@ public sealed class TrainingRun
 
             var lr = LearningRateSchedule.CosineWithWarmup(t.LearningRate, step, t.WarmupSteps, t.Steps);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            double loss;
-            using (var scope = NewDisposeScope())
+            var loss = double.NaN;
+            NoCollection.Run(() =>
             {
+                using var scope = NewDisposeScope();
                 model.train();
                 using var generator = StepGenerator(t.Seed, step);
                 var l = Loss(model, schedule, batch, generator);
@@ -128,10 +129,10 @@ public sealed class TrainingRun
                 l.backward();
                 optimizer.step();
                 loss = l.item<float>();
-            }
+            });
             if (!double.IsFinite(loss))
                 throw new InvalidOperationException($"The loss became {loss} at step {step}; the last good state is in '{state.Directory}'.");
-            ema.Step(model, step);
+            NoCollection.Run(() => ema.Step(model, step));
             step++;
 
             double? valLoss = null, score = null;
