@@ -111,7 +111,7 @@ public sealed class MultiImageObsEncoder : nn.Module<IReadOnlyDictionary<string,
         {
             var mean = tensor(ImagenetMean, [1, 3, 1, 1]).to(x.device);
             var std = tensor(ImagenetStd, [1, 3, 1, 1]).to(x.device);
-            x = (x - mean) / std;
+            x = x.add(mean, HeldScalars.MinusOne).div(std);
         }
         return x;
     }

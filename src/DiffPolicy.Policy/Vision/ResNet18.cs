@@ -85,6 +85,6 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var h = bn2.call(conv2.call(nn.functional.relu(bn1.call(conv1.call(x)))));
         var identity = downsample is null ? x : downsample.call(x);
-        return nn.functional.relu(h + identity).MoveToOuterDisposeScope();
+        return nn.functional.relu(h.Plus(identity)).MoveToOuterDisposeScope();
     }
 }
