@@ -165,19 +165,8 @@ public sealed class ImageTrainingRun
             var batch = Enumerable.Range(0, t.BatchSize).Select(i => permutation![(first + i) % permutation.Length]).ToArray();
 
             var lr = LearningRateSchedule.CosineWithWarmup(t.LearningRate, step, t.WarmupSteps, t.Steps);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            var loss = double.NaN;
-            NoCollection.Run(() =>
-            {
-                using var scope = NewDisposeScope();
-                model.train();
-                using var generator = TrainingRun.StepGenerator(t.Seed, step);
-                var l = Loss(model, schedule, train, batch, frames, lowDim, normalizers, action, generator);
-                optimizer.zero_grad();
-                l.backward();
-                optimizer.step();
-                loss = l.item<float>();
-            });
+            var loss = TrainingRun.OptimizerStep(model, optimizer, lr, t.Seed, step,
+                generator => Loss(model, schedule, train, batch, frames, lowDim, normalizers, action, generator));
             if (!double.IsFinite(loss)) throw new InvalidOperationException($"The loss became {loss} at step {step}.");
             NoCollection.Run(() => averager.Step(model, step));
             step++;

@@ -117,19 +117,7 @@ public sealed class TrainingRun
             batch.Fill(train, obs, action, i => permutation![(first + i) % permutation.Length]);
 
             var lr = LearningRateSchedule.CosineWithWarmup(t.LearningRate, step, t.WarmupSteps, t.Steps);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            var loss = double.NaN;
-            NoCollection.Run(() =>
-            {
-                using var scope = NewDisposeScope();
-                model.train();
-                using var generator = StepGenerator(t.Seed, step);
-                var l = Loss(model, schedule, batch, generator);
-                optimizer.zero_grad();
-                l.backward();
-                optimizer.step();
-                loss = l.item<float>();
-            });
+            var loss = OptimizerStep(model, optimizer, lr, t.Seed, step, generator => Loss(model, schedule, batch, generator));
             if (!double.IsFinite(loss))
                 throw new InvalidOperationException($"The loss became {loss} at step {step}; the last good state is in '{state.Directory}'.");
             NoCollection.Run(() => ema.Step(model, step));
@@ -213,6 +201,28 @@ public sealed class TrainingRun
 
         public Tensor Action() => tensor(action, [size, config.Horizon, config.ActionDim]);
         public Tensor GlobalCond() => tensor(cond, [size, config.NObsSteps * config.ObsDim]);
+    }
+
+    /// <summary>
+    /// One optimiser step at learning rate <paramref name="lr"/> on the loss <paramref name="loss"/> computes from the step's
+    /// generator, with the GC held off (<see cref="NoCollection"/>); returns the loss.
+    /// </summary>
+    internal static double OptimizerStep(nn.Module model, optim.Optimizer optimizer, double lr, int seed, long step, Func<Generator, Tensor> loss)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+        var value = double.NaN;
+        NoCollection.Run(() =>
+        {
+            using var scope = NewDisposeScope();
+            model.train();
+            using var generator = StepGenerator(seed, step);
+            var l = loss(generator);
+            optimizer.zero_grad();
+            l.backward();
+            optimizer.step();
+            value = l.item<float>();
+        });
+        return value;
     }
 
     internal static Generator StepGenerator(int seed, long step) =>
