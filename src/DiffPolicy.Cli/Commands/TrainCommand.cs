@@ -49,28 +49,7 @@ internal sealed class TrainCommand : VerbCommand<TrainCommand.Settings>
 
         AnsiConsole.MarkupLineInterpolated(
             $"Training on [bold]{buffer.Episodes}[/] episodes ({buffer.Steps} steps), device {torchDevice}, {TorchRuntime.Threads} threads → {run.PolicyDirectory}");
-        var reached = 0;
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(context =>
-            {
-                var task = context.AddTask("train", maxValue: policyConfig.Training.Steps);
-                double? lastVal = null, lastScore = null;
-                var progress = new SynchronousProgress<TrainingProgress>(p =>
-                {
-                    lastVal = p.ValLoss ?? lastVal;
-                    lastScore = p.Score ?? lastScore;
-                    task.Value = p.Step;
-                    var val = lastVal is { } v ? string.Create(CultureInfo.InvariantCulture, $" val {v:F4}") : "";
-                    var score = lastScore is { } sc ? string.Create(CultureInfo.InvariantCulture, $" score {sc:F3}") : "";
-                    task.Description = string.Create(CultureInfo.InvariantCulture,
-                        $"step {p.Step} loss {p.Loss:F4} lr {p.LearningRate:E1} {p.SamplesPerSecond:F0} samples/s{val}{score}");
-                });
-                reached = run.Run(progress, cancel: cancel);
-            });
-        LossCurve.Plot(run.LogPath, Path.Combine(directory, "loss.png"));
-        AnsiConsole.MarkupLineInterpolated($"Stopped at step {reached}/{policyConfig.Training.Steps}; policy: {run.PolicyDirectory}; curve: loss.png");
-        return reached == policyConfig.Training.Steps ? ExitCodes.Done : ExitCodes.Interrupted;
+        return Train(policyConfig.Training.Steps, directory, run.LogPath, run.PolicyDirectory, progress => run.Run(progress, cancel: cancel));
     }
 
     /// <summary>An image policy (a config with obs_encoder): trained from scratch, not resumable, so an existing run is never overwritten.</summary>
@@ -82,22 +61,34 @@ internal sealed class TrainCommand : VerbCommand<TrainCommand.Settings>
             throw new CliInputException("--out", $"'{directory}' holds a run already; image training is not resumable: use a new --out directory.");
         AnsiConsole.MarkupLineInterpolated(
             $"Training an image policy on [bold]{buffer.Episodes}[/] episodes ({buffer.Steps} steps), device {device}, {TorchRuntime.Threads} threads → {run.PolicyDirectory}");
+        return Train(policyConfig.Training.Steps, directory, run.LogPath, run.PolicyDirectory, progress => run.Run(progress, cancel));
+    }
+
+    /// <summary>Runs <paramref name="train"/> under a progress bar, then plots the loss curve and says where it stopped.</summary>
+    static int Train(int steps, string directory, string logPath, string policyDirectory, Func<IProgress<TrainingProgress>, int> train)
+    {
         var reached = 0;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .Start(context =>
             {
-                var task = context.AddTask("train", maxValue: policyConfig.Training.Steps);
+                var task = context.AddTask("train", maxValue: steps);
+                double? lastVal = null, lastScore = null;
                 var progress = new SynchronousProgress<TrainingProgress>(p =>
                 {
+                    lastVal = p.ValLoss ?? lastVal;
+                    lastScore = p.Score ?? lastScore;
                     task.Value = p.Step;
-                    task.Description = string.Create(CultureInfo.InvariantCulture, $"step {p.Step} loss {p.Loss:F4} lr {p.LearningRate:E1} {p.SamplesPerSecond:F1} samples/s");
+                    var val = lastVal is { } v ? string.Create(CultureInfo.InvariantCulture, $" val {v:F4}") : "";
+                    var score = lastScore is { } sc ? string.Create(CultureInfo.InvariantCulture, $" score {sc:F3}") : "";
+                    task.Description = string.Create(CultureInfo.InvariantCulture,
+                        $"step {p.Step} loss {p.Loss:F4} lr {p.LearningRate:E1} {p.SamplesPerSecond:F1} samples/s{val}{score}");
                 });
-                reached = run.Run(progress, cancel);
+                reached = train(progress);
             });
-        LossCurve.Plot(run.LogPath, Path.Combine(directory, "loss.png"));
-        AnsiConsole.MarkupLineInterpolated($"Stopped at step {reached}/{policyConfig.Training.Steps}; policy: {run.PolicyDirectory}; curve: loss.png");
-        return reached == policyConfig.Training.Steps ? ExitCodes.Done : ExitCodes.Interrupted;
+        LossCurve.Plot(logPath, Path.Combine(directory, "loss.png"));
+        AnsiConsole.MarkupLineInterpolated($"Stopped at step {reached}/{steps}; policy: {policyDirectory}; curve: loss.png");
+        return reached == steps ? ExitCodes.Done : ExitCodes.Interrupted;
     }
 
     /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool).</summary>
